@@ -1,0 +1,27 @@
+"""allauth adapter: our lockout-aware authentication, closed signup, audited password changes."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
+
+from gonghao.core.errors import GonghaoError
+
+from . import services
+
+
+class EmployeeAccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        # Accounts come from administrators and onboarding requests, never self-service.
+        return False
+
+    def authenticate(self, request, **credentials):
+        try:
+            return services.authenticate_employee(
+                credentials.get("username", ""), credentials.get("password", "")
+            )
+        except GonghaoError as error:
+            raise forms.ValidationError(str(error.message), code=error.code)
+
+    def set_password(self, user, password: str) -> None:
+        services.set_password(user, password, actor=user)

@@ -1,0 +1,18 @@
+"""Audit action codes of the accounts app, with their summaries."""
+
+from django.utils.translation import gettext_lazy as _
+
+from gonghao.audit.registry import register
+
+LOGIN_SUCCEEDED = register("auth.login.succeeded", _("Logged in"))
+LOGIN_FAILED = register("auth.login.failed", _("Login failed for %(target)s: %(reason)s"))
+LOCKOUT = register("auth.lockout", _("工号 %(target)s locked until %(until)s after failed logins"))
+LOGOUT = register("auth.logout", _("Logged out"))
+SESSION_EXPIRED = register("auth.session.expired", _("Session ended: %(reason)s"))
+PASSWORD_CHANGE = register("auth.password.change", _("Changed the password of %(target)s"))
+PASSWORD_SET = register("auth.password.set", _("Set a one-time password for %(target)s"))
+TOKEN_CREATE = register("auth.token.create", _("Created API token %(name)s"))
+TOKEN_REVOKE = register("auth.token.revoke", _("Revoked API token %(name)s of %(target)s"))
+EMPLOYEE_ID_ALLOCATE = register("employee_id.allocate", _("Allocated 工号 %(target)s"))
+EMPLOYEE_CREATE = register("employee.create", _("Created employee %(target)s"))
+EMPLOYEE_UPDATE = register("employee.update", _("Changed employee %(target)s"))

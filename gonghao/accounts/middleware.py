@@ -1,0 +1,60 @@
+"""Session rules: absolute lifetime, and a forced password change before anything else."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from gonghao.audit.services import record
+from gonghao.core import clock, context
+
+from . import audit_actions
+from .signals import SESSION_STARTED_KEY
+
+# Paths a session may reach while a password change is pending.
+_ALLOWED_DURING_CHANGE = ("/accounts/password/change/", "/accounts/logout/", "/i18n/", "/static/")
+
+
+class SessionLifetimeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            started = request.session.get(SESSION_STARTED_KEY)
+            limit = settings.GONGHAO_SESSION_ABSOLUTE.total_seconds()
+            if started is None or clock.now().timestamp() - started > limit:
+                record(
+                    audit_actions.SESSION_EXPIRED, actor=user, target=user,
+                    params={"reason": "absolute_lifetime"},
+                )
+                logout(request)
+                if not request.path.startswith("/api/"):
+                    messages.info(request, _("Your session has ended. Please log in again."))
+                    return redirect(f"{reverse('account_login')}?next={request.path}")
+            else:
+                context.set_actor(user)
+        return self.get_response(request)
+
+
+class PasswordChangeRequiredMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.must_change_password
+            and not request.path.startswith("/api/")
+            and not request.path.startswith(_ALLOWED_DURING_CHANGE)
+        ):
+            messages.warning(request, _("Please choose a new password before you continue."))
+            return redirect("account_change_password")
+        return self.get_response(request)

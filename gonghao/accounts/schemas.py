@@ -1,0 +1,117 @@
+"""Request and response bodies of the accounts API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from ninja import Field, Schema
+
+from .models import TokenScope
+
+
+class TokenIn(Schema):
+    employee_id: str = Field(..., min_length=1, max_length=64)
+    password: str = Field(..., min_length=1, max_length=4096)
+    name: str = Field("login", max_length=100)
+
+
+class TokenOut(Schema):
+    token: str
+    expires_at: datetime
+
+
+class PasswordChangeIn(Schema):
+    employee_id: str = Field(..., min_length=1, max_length=64)
+    password: str = Field(..., min_length=1, max_length=4096)
+    new_password: str = Field(..., min_length=1, max_length=4096)
+
+
+class OkOut(Schema):
+    ok: bool = True
+
+
+class NamedRef(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class RoleRef(Schema):
+    code: str
+    name: str
+    data_scope: str
+
+
+class MeOut(Schema):
+    employee_id: str
+    name: str
+    department: NamedRef | None
+    position: NamedRef | None
+    status: str
+    roles: list[RoleRef]
+    permissions: list[str]
+    must_change_password: bool
+    password_expires_at: datetime | None
+    last_login: datetime | None
+
+
+class EmployeeOut(Schema):
+    employee_id: str
+    name: str
+    department: NamedRef | None
+    position: NamedRef | None
+    manager: str | None
+    status: str
+    hire_date: date | None
+    departure_date: date | None
+    last_login: datetime | None
+    last_failed_login_at: datetime | None
+    password_changed_at: datetime | None
+    locked_until: datetime | None
+
+
+class EmployeeListOut(Schema):
+    items: list[EmployeeOut]
+    count: int
+
+
+class EmployeeIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    department_id: int | None = None
+    position_id: int | None = None
+    manager: str | None = Field(None, max_length=64, description="the manager's 工号")
+    phone: str = Field("", max_length=32)
+    email: str = Field("", max_length=254)
+    hire_date: date | None = None
+
+
+class EmployeeCreatedOut(Schema):
+    employee_id: str
+    initial_password: str
+
+
+class PersonalTokenIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    days: int = Field(30, ge=1, le=366)
+    scope: TokenScope = TokenScope.READ
+
+
+class ApiTokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    scope: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiTokenListOut(Schema):
+    items: list[ApiTokenOut]
+    count: int
+
+
+class PersonalTokenOut(Schema):
+    token: str
+    details: ApiTokenOut

@@ -1,0 +1,518 @@
+"""Employee identity: 工号 allocation, creation, authentication with lockout, passwords, tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+
+from gonghao.access import services as access
+from gonghao.audit.models import ActorKind
+from gonghao.audit.services import record
+from gonghao.core import clock, context
+from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
+
+from . import audit_actions, employee_ids, policy
+from .models import (
+    ApiToken,
+    Employee,
+    EmployeeIdCounter,
+    EmployeeIdRecord,
+    EmployeeIdState,
+    EmployeeStatus,
+    TokenScope,
+)
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class InvalidEmployeeId(GonghaoError):
+    code = "invalid_employee_id"
+    status = 400
+    default_message = _("This is not a valid 工号. Please check it and try again.")
+
+
+class InvalidCredentials(GonghaoError):
+    code = "invalid_credentials"
+    status = 401
+    default_message = _("The 工号 or the password is not correct.")
+
+
+class AccountLocked(GonghaoError):
+    code = "account_locked"
+    status = 423
+    default_message = _("Too many failed logins. This 工号 is locked; try again later.")
+
+
+class TooManyAttempts(GonghaoError):
+    code = "too_many_attempts"
+    status = 429
+    default_message = _("Too many failed logins from your address. Try again later.")
+
+
+class AccountInactive(GonghaoError):
+    code = "account_inactive"
+    status = 403
+    default_message = _("This account cannot log in. Please contact your administrator.")
+
+
+class PasswordChangeRequired(GonghaoError):
+    code = "password_change_required"
+    status = 403
+    default_message = _("You must change your password before you continue.")
+
+
+# --- 工号 allocation ----------------------------------------------------------------------------
+
+
+def allocate_employee_id(*, actor: Any, purpose: str) -> EmployeeIdRecord:
+    """Issue the next 工号 and keep it in the registry for ever.
+
+    The counter row is incremented with UPDATE … SET last_value = last_value + 1, which holds
+    the row lock until commit on PostgreSQL; SQLite's IMMEDIATE transactions serialise writers.
+    Either way two allocations can never read the same value.
+    """
+    prefix = settings.GONGHAO_EMPLOYEE_ID_PREFIX
+    with transaction.atomic():
+        EmployeeIdCounter.objects.get_or_create(prefix=prefix)
+        while True:
+            EmployeeIdCounter.objects.filter(prefix=prefix).update(last_value=F("last_value") + 1)
+            sequence = EmployeeIdCounter.objects.get(prefix=prefix).last_value
+            try:
+                employee_id = employee_ids.format_number(sequence)
+            except OverflowError:
+                raise GonghaoError(
+                    _("All 工号 of this format are used up; widen GONGHAO_EMPLOYEE_ID_DIGITS."),
+                    code="employee_id_exhausted",
+                    status=409,
+                )
+            # A number imported or issued under another scheme is skipped, never doubled.
+            if not EmployeeIdRecord.objects.filter(employee_id=employee_id).exists():
+                break
+        entry = EmployeeIdRecord.objects.create(
+            employee_id=employee_id, prefix=prefix, sequence=sequence, purpose=purpose
+        )
+        record(
+            audit_actions.EMPLOYEE_ID_ALLOCATE,
+            actor=actor,
+            target_type="accounts.employeeidrecord",
+            target_id=entry.pk,
+            target_label=employee_id,
+            params={"purpose": purpose},
+        )
+    return entry
+
+
+# --- employees ---------------------------------------------------------------------------------
+
+
+def employee_snapshot(employee: Employee) -> dict[str, Any]:
+    return {
+        "name": employee.name,
+        "department": employee.department_id,
+        "position": employee.position_id,
+        "manager": employee.manager.employee_id if employee.manager_id else None,
+        "phone": str(employee.phone) if employee.phone else "",
+        "email": employee.email,
+        "status": employee.status,
+        "hire_date": employee.hire_date,
+    }
+
+
+def generate_one_time_password() -> str:
+    """16 characters from an alphabet without look-alikes (no 0/O, 1/l/I); ~90 bits."""
+    alphabet = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(14)) + secrets.choice(
+            "23456789"
+        ) + secrets.choice("#%+=@")
+        try:
+            password_validation.validate_password(candidate)
+        except ValidationError:
+            continue
+        return candidate
+
+
+def validate_new_password(password: str, employee: Employee) -> None:
+    try:
+        password_validation.validate_password(password, user=employee)
+    except ValidationError as error:
+        raise ValidationFailed(
+            _("The new password does not meet the password policy."),
+            field_errors={"new_password": [str(m) for m in error.messages]},
+            code="password_policy",
+        )
+
+
+def create_employee(
+    *,
+    actor: Any,
+    name: str,
+    department: Any = None,
+    position: Any = None,
+    manager: Employee | None = None,
+    phone: str = "",
+    email: str = "",
+    hire_date: Any = None,
+    status: str = EmployeeStatus.ACTIVE,
+    password: str | None = None,
+    purpose: str = "create",
+    check_permission: bool = True,
+) -> tuple[Employee, str | None]:
+    """Create an employee with a fresh 工号.
+
+    With no `password`, a one-time password is generated, returned once and must be changed at
+    first login. `check_permission=False` is only for the bootstrap command.
+    """
+    if check_permission:
+        access.require(actor, "employee.manage")
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed(field_errors={"name": [str(_("A name of 1 to 100 characters is required."))]})
+    with transaction.atomic():
+        id_entry = allocate_employee_id(actor=actor, purpose=purpose)
+        employee = Employee(
+            employee_id=id_entry.employee_id,
+            name=name,
+            department=department,
+            position=position,
+            manager=manager,
+            phone=phone or "",
+            email=(email or "").strip(),
+            hire_date=hire_date,
+            status=status,
+        )
+        try:
+            employee.full_clean(exclude=["password"])
+        except ValidationError as error:
+            raise ValidationFailed(field_errors={
+                field: [str(m) for m in messages] for field, messages in error.message_dict.items()
+            })
+        one_time = password is None
+        if one_time:
+            password = generate_one_time_password()
+        else:
+            validate_new_password(password, employee)
+        employee.set_password(password)
+        employee.must_change_password = one_time
+        employee.password_changed_at = clock.now()
+        employee.save()
+        id_entry.state = EmployeeIdState.ASSIGNED
+        id_entry.holder = employee
+        id_entry.save(update_fields=["state", "holder"])
+        record(
+            audit_actions.EMPLOYEE_CREATE,
+            actor=actor,
+            target=employee,
+            changes={k: [None, v] for k, v in employee_snapshot(employee).items() if v not in (None, "")},
+        )
+    return employee, (password if one_time else None)
+
+
+def find_employee(raw_employee_id: str) -> Employee:
+    employee_id = employee_ids.normalise(raw_employee_id)
+    if not employee_ids.is_valid(employee_id):
+        raise InvalidEmployeeId()
+    employee = Employee.objects.select_related("department", "position").filter(
+        employee_id=employee_id
+    ).first()
+    if employee is None:
+        raise NotFound(_("No employee has this 工号."), code="employee_not_found")
+    return employee
+
+
+# --- authentication ----------------------------------------------------------------------------
+
+_DUMMY_PASSWORD = "not-a-real-password-used-only-to-spend-the-same-time"
+
+
+def _ip_failures_key(ip: str | None) -> str:
+    return f"gonghao:login-failures:ip:{ip or 'unknown'}"
+
+
+def _unknown_failures_key(employee_id: str) -> str:
+    digest = hashlib.sha256(employee_id.encode()).hexdigest()[:32]
+    return f"gonghao:login-failures:unknown:{digest}"
+
+
+def _count_failure(key: str, window: timedelta) -> int:
+    timeout = int(window.total_seconds())
+    if cache.add(key, 1, timeout=timeout):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=timeout)
+        return 1
+
+
+def lockout_duration(previous_lockouts: int) -> timedelta:
+    """15 minutes, doubling with each consecutive lockout, capped."""
+    base = settings.GONGHAO_LOCKOUT_DURATION
+    return min(base * (2 ** min(previous_lockouts, 16)), settings.GONGHAO_LOCKOUT_MAX_DURATION)
+
+
+@dataclass
+class _Failure:
+    error: GonghaoError
+    reason: str
+
+
+def _record_failure(employee_id: str, reason: str, employee: Employee | None = None) -> None:
+    record(
+        audit_actions.LOGIN_FAILED,
+        actor=ActorKind.ANONYMOUS,
+        target=employee,
+        target_type="accounts.employee" if employee is None else "",
+        target_label=employee_id[:64],
+        params={"reason": reason},
+    )
+
+
+def _register_wrong_password(employee: Employee) -> GonghaoError:
+    """Count a failure inside the window; lock the 工号 when the threshold is reached."""
+    now = clock.now()
+    window_start = employee.failure_window_started_at
+    if window_start is None or now - window_start > settings.GONGHAO_LOCKOUT_WINDOW:
+        employee.failure_window_started_at = now
+        employee.failed_login_count = 0
+    employee.failed_login_count += 1
+    employee.last_failed_login_at = now
+    fields = ["failure_window_started_at", "failed_login_count", "last_failed_login_at"]
+    locked = employee.failed_login_count >= settings.GONGHAO_LOCKOUT_THRESHOLD
+    if locked:
+        employee.locked_until = now + lockout_duration(employee.lockout_count)
+        employee.lockout_count += 1
+        employee.failed_login_count = 0
+        employee.failure_window_started_at = None
+        fields += ["locked_until", "lockout_count"]
+    employee.save(update_fields=fields)
+    _record_failure(employee.employee_id, "wrong_password", employee)
+    if locked:
+        record(
+            audit_actions.LOCKOUT,
+            actor=ActorKind.ANONYMOUS,
+            target=employee,
+            params={"until": employee.locked_until.isoformat(timespec="seconds")},
+        )
+        return AccountLocked(details={"locked_until": employee.locked_until.isoformat()})
+    return InvalidCredentials()
+
+
+def authenticate_employee(raw_employee_id: str, password: str) -> Employee:
+    """Check a 工号 and password; raise a GonghaoError saying why not.
+
+    Failures are audited and counted (per 工号 and per client address) in their own committed
+    transaction, then raised. Unknown 工号 and wrong passwords get the same answer and spend
+    the same hashing time, and unknown 工号 "lock" too, so nothing tells them apart.
+    """
+    ip = context.current().client_ip
+    employee_id = employee_ids.normalise(raw_employee_id)
+    failure: _Failure | None = None
+    employee: Employee | None = None
+    if cache.get(_ip_failures_key(ip), 0) >= settings.GONGHAO_IP_FAILURE_LIMIT:
+        failure = _Failure(TooManyAttempts(), "ip_limited")
+    elif not employee_ids.is_valid(employee_id):
+        failure = _Failure(InvalidEmployeeId(), "malformed")
+    elif not isinstance(password, str) or not password or len(password) > 4096:
+        failure = _Failure(InvalidCredentials(), "empty_password")
+    if failure is not None:
+        with transaction.atomic():
+            _record_failure(employee_id, failure.reason)
+        raise failure.error
+
+    with transaction.atomic():
+        employee = Employee.objects.select_for_update().filter(employee_id=employee_id).first()
+        if employee is None:
+            make_password(_DUMMY_PASSWORD)  # same cost as a real verification
+            count = _count_failure(_unknown_failures_key(employee_id), settings.GONGHAO_LOCKOUT_WINDOW)
+            error: GonghaoError = (
+                AccountLocked() if count > settings.GONGHAO_LOCKOUT_THRESHOLD else InvalidCredentials()
+            )
+            _record_failure(employee_id, "unknown_employee_id")
+            failure = _Failure(error, "unknown_employee_id")
+        elif employee.is_temporarily_locked:
+            _record_failure(employee_id, "locked", employee)
+            failure = _Failure(
+                AccountLocked(details={"locked_until": employee.locked_until.isoformat()}), "locked"
+            )
+        elif not employee.check_password(password):
+            failure = _Failure(_register_wrong_password(employee), "wrong_password")
+        elif not employee.is_active:
+            _record_failure(employee_id, f"status_{employee.status}", employee)
+            failure = _Failure(AccountInactive(), "inactive")
+        else:
+            if employee.failed_login_count or employee.lockout_count or employee.locked_until:
+                employee.failed_login_count = 0
+                employee.lockout_count = 0
+                employee.locked_until = None
+                employee.failure_window_started_at = None
+                employee.save(
+                    update_fields=[
+                        "failed_login_count", "lockout_count", "locked_until",
+                        "failure_window_started_at",
+                    ]
+                )
+            _flag_expired_password(employee)
+    if failure is not None:
+        if failure.reason in ("wrong_password", "unknown_employee_id"):
+            _count_failure(_ip_failures_key(ip), settings.GONGHAO_IP_FAILURE_WINDOW)
+        raise failure.error
+    return employee
+
+
+def password_expires_at(employee: Employee) -> datetime | None:
+    max_age = policy.current().max_age_days
+    if not max_age or employee.password_changed_at is None:
+        return None
+    return employee.password_changed_at + timedelta(days=max_age)
+
+
+def _flag_expired_password(employee: Employee) -> None:
+    expires = password_expires_at(employee)
+    if expires is not None and expires <= clock.now() and not employee.must_change_password:
+        employee.must_change_password = True
+        employee.save(update_fields=["must_change_password"])
+
+
+def record_login(employee: Employee, *, stamp_last_login: bool) -> None:
+    """Audit a completed login; the web path has Django stamp last_login itself."""
+    with transaction.atomic():
+        if stamp_last_login:
+            employee.last_login = clock.now()
+            Employee.objects.filter(pk=employee.pk).update(last_login=employee.last_login)
+        record(audit_actions.LOGIN_SUCCEEDED, actor=employee, target=employee)
+
+
+def record_logout(employee: Employee) -> None:
+    with transaction.atomic():
+        record(audit_actions.LOGOUT, actor=employee, target=employee)
+
+
+def login_for_token(raw_employee_id: str, password: str, *, name: str) -> tuple[str, ApiToken]:
+    """The API login: authenticate, refuse while a password change is pending, issue a token."""
+    employee = authenticate_employee(raw_employee_id, password)
+    if employee.must_change_password:
+        with transaction.atomic():
+            _record_failure(employee.employee_id, "password_change_required", employee)
+        raise PasswordChangeRequired()
+    with transaction.atomic():
+        raw, token = issue_token(employee, name=name or "login")
+        record_login(employee, stamp_last_login=True)
+    return raw, token
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+def set_password(employee: Employee, new_password: str, *, actor: Any) -> None:
+    """Change a password after the caller has proven who they are (old password, session)."""
+    validate_new_password(new_password, employee)
+    with transaction.atomic():
+        locked = Employee.objects.select_for_update().get(pk=employee.pk)
+        locked.set_password(new_password)
+        locked.must_change_password = False
+        locked.password_changed_at = clock.now()
+        locked.save(update_fields=["password", "must_change_password", "password_changed_at"])
+        record(audit_actions.PASSWORD_CHANGE, actor=actor, target=locked)
+    employee.password = locked.password
+    employee.must_change_password = False
+    employee.password_changed_at = locked.password_changed_at
+
+
+def change_password_with_old(raw_employee_id: str, old_password: str, new_password: str) -> Employee:
+    """The API path: prove the old password (lockout applies), then set the new one."""
+    employee = authenticate_employee(raw_employee_id, old_password)
+    if new_password == old_password:
+        raise ValidationFailed(
+            _("The new password must differ from the old one."),
+            field_errors={"new_password": [str(_("The new password must differ from the old one."))]},
+            code="password_policy",
+        )
+    set_password(employee, new_password, actor=employee)
+    return employee
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "ghk_"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(
+    employee: Employee, *, name: str, ttl: timedelta | None = None, scope: str = TokenScope.WRITE
+) -> tuple[str, ApiToken]:
+    """Create a bearer token; the raw value is returned once and never stored."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    ttl = ttl or settings.GONGHAO_API_TOKEN_TTL
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            employee=employee,
+            name=name[:100],
+            prefix=raw[: len(TOKEN_PREFIX) + 6],
+            token_hash=hash_token(raw),
+            scope=scope,
+            expires_at=clock.now() + ttl,
+        )
+        record(
+            audit_actions.TOKEN_CREATE,
+            actor=employee,
+            target=token,
+            target_label=token.name,
+            params={"name": token.name},
+            changes={"expires_at": [None, token.expires_at], "scope": [None, scope]},
+        )
+    return raw, token
+
+
+def token_owner(raw: str) -> tuple[Employee, ApiToken] | None:
+    if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("employee").filter(token_hash=hash_token(raw)).first()
+    )
+    if token is None or not token.is_usable:
+        return None
+    now = clock.now()
+    # Write the last use at most once a minute: a token used in a loop must not write each time.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.employee, token
+
+
+def revoke_token(token: ApiToken, *, actor: Employee) -> None:
+    if token.employee_id != actor.pk:
+        access.require(actor, "token.manage")
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=clock.now()
+        )
+        if not updated:
+            return
+        record(
+            audit_actions.TOKEN_REVOKE,
+            actor=actor,
+            target=token.employee,
+            params={"name": token.name, "token": token.prefix},
+        )
+
+
+def get_token_for(actor: Employee, token_id: int) -> ApiToken:
+    token = ApiToken.objects.select_related("employee").filter(pk=token_id).first()
+    if token is None or (token.employee_id != actor.pk and not access.has_permission(actor, "token.manage")):
+        raise NotFound(code="token_not_found")
+    return token

@@ -1,0 +1,82 @@
+"""The NinjaAPI at /api/v1: mounts each app's router and turns errors into {code, message}."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from gonghao.accounts.api import auth_router, employees_router, me_router, tokens_router
+from gonghao.audit.api import router as audit_router
+from gonghao.core.api_support import API_AUTH
+from gonghao.core.errors import GonghaoError
+from gonghao.org.api import departments_router, positions_router
+
+api = NinjaAPI(
+    title="Gonghao API",
+    version="1",
+    description=(
+        "Identity-centred, audited CRM. Authenticate with `POST /api/v1/auth/token`, then send "
+        "`Authorization: Bearer <token>`. Errors are `{code, message}` in the request's language "
+        "(`Accept-Language: zh-Hans` or `en`)."
+    ),
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+
+
+def _error(request: HttpRequest, status: int, code: str, message: str, details=None) -> HttpResponse:
+    body = {"code": code, "message": message}
+    if details:
+        body["details"] = details
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(GonghaoError)
+def on_domain_error(request: HttpRequest, exc: GonghaoError) -> HttpResponse:
+    response = _error(request, exc.status, exc.code, str(exc.message), exc.details or None)
+    if exc.status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        fields.setdefault(".".join(location) or "body", []).append(str(error.get("msg", "")))
+    return _error(
+        request, 422, "validation_error", _("Some fields are not valid."), {"fields": fields}
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(
+        request, 401, "not_authenticated", _("Log in or send a valid API token to continue.")
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 403:
+        return _error(request, 403, "csrf_failed", _("The request was refused (CSRF check)."))
+    return _error(request, exc.status_code, "http_error", str(exc.message))
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", _("Not found."))
+
+
+api.add_router("/auth", auth_router, tags=["auth"])
+api.add_router("/auth/tokens", tokens_router, tags=["auth"])
+api.add_router("/me", me_router, tags=["me"])
+api.add_router("/employees", employees_router, tags=["employees"])
+api.add_router("/departments", departments_router, tags=["organisation"])
+api.add_router("/positions", positions_router, tags=["organisation"])
+api.add_router("/audit-events", audit_router, tags=["audit"])

@@ -1,0 +1,46 @@
+"""The canonical serialisation of an event and its SHA-256 link to the previous one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+# The fields that are hashed, in order. Adding one is a format change: bump CHAIN_VERSION.
+CHAIN_VERSION = 1
+HASHED_FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_kind",
+    "actor_employee_id",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "params",
+    "changes",
+    "request_id",
+    "client_ip",
+    "user_agent",
+    "channel",
+)
+
+
+def format_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_bytes(fields: dict[str, Any], prev_hash: str) -> bytes:
+    payload = {name: fields[name] for name in HASHED_FIELDS}
+    payload["occurred_at"] = format_time(payload["occurred_at"])
+    payload["client_ip"] = payload["client_ip"] or ""
+    payload["v"] = CHAIN_VERSION
+    payload["prev_hash"] = prev_hash
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def compute_hash(fields: dict[str, Any], prev_hash: str) -> str:
+    return hashlib.sha256(canonical_bytes(fields, prev_hash)).hexdigest()

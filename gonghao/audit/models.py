@@ -1,0 +1,86 @@
+"""The append-only audit log and the head of its hash chain."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ActorKind(models.TextChoices):
+    EMPLOYEE = "employee", _("Employee")
+    SYSTEM = "system", _("System")
+    ANONYMOUS = "anonymous", _("Anonymous")
+
+
+class AuditEvent(models.Model):
+    """One thing that happened: who, when, what, on which record. Never updated or deleted.
+
+    The database refuses UPDATE and DELETE (see `guards.py`); `hash` chains each event to the
+    previous one so that any change made behind the database's back is found by `verify`.
+    """
+
+    seq = models.BigIntegerField(_("sequence number"), unique=True)
+    occurred_at = models.DateTimeField(_("time"), db_index=True)
+    actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
+    actor_employee_id = models.CharField(_("actor 工号"), max_length=32, blank=True, db_index=True)
+    # Employees are never deleted, but the event must not depend on that: no DB constraint.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("target type"), max_length=64, blank=True)
+    target_id = models.CharField(_("target id"), max_length=64, blank=True)
+    target_label = models.CharField(_("target"), max_length=255, blank=True)
+    params = models.JSONField(_("summary parameters"), default=dict, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    channel = models.CharField(_("channel"), max_length=16, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-seq"]
+        indexes = [
+            models.Index(fields=["actor_employee_id", "occurred_at"], name="audit_actor_time"),
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+            models.Index(fields=["action", "occurred_at"], name="audit_action_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+    @property
+    def summary(self) -> str:
+        from .registry import render_summary
+
+        return render_summary(self.action, self.params, self.target_label)
+
+    @property
+    def actor_display(self) -> str:
+        if self.actor_kind == ActorKind.EMPLOYEE:
+            return self.actor_employee_id
+        return str(ActorKind(self.actor_kind).label)
+
+
+class AuditChainHead(models.Model):
+    """The single row holding the chain's last sequence number and hash.
+
+    Writers lock this row to append, so concurrent transactions can never fork the chain.
+    """
+
+    last_seq = models.BigIntegerField(_("last sequence number"), default=0)
+    last_hash = models.CharField(_("last hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit chain head")

@@ -1,0 +1,36 @@
+"""The `gonghao` console script: a thin front over Django's management commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: gonghao <command> [options]
+
+  serve [--host H] [--port P]        run the web UI and API (gunicorn + whitenoise)
+  migrate                            create or upgrade the database
+  createadmin --name NAME [--password-file FILE] [--role ROLE]
+                                     create an administrator; prints the 工号 last
+  bootstrap                          create the first administrator on an empty database
+  audit verify                       recompute the audit hash chain
+
+Any other Django management command works too (gonghao help lists them)."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE)
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gonghao.settings")
+    from django.core.management import execute_from_command_line
+
+    if args[0] == "migrate":
+        execute_from_command_line(["gonghao", *args])
+        execute_from_command_line(["gonghao", "createcachetable"])
+        return
+    execute_from_command_line(["gonghao", *args])
+
+
+if __name__ == "__main__":
+    main()

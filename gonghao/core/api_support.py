@@ -1,0 +1,80 @@
+"""Shared API plumbing: authentication, the error schema, pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Schema
+from ninja.security import HttpBearer, SessionAuth
+
+from gonghao.core import context
+
+MAX_PAGE = 200
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: dict[str, Any] | None = None
+
+
+# Every authenticated operation can answer these; declared so the OpenAPI document says so.
+AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
+READ_ERRORS = {**AUTH_ERRORS, 404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS = {**AUTH_ERRORS, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _accept(request: HttpRequest, employee: Any) -> Any:
+    from gonghao.accounts.services import PasswordChangeRequired
+
+    if employee.must_change_password:
+        raise PasswordChangeRequired()
+    context.set_actor(employee)
+    request.user = employee
+    return employee
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer ghk_…` personal or login tokens."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from gonghao.accounts.models import TokenScope
+        from gonghao.accounts.services import token_owner
+        from gonghao.core.errors import PermissionDenied
+
+        found = token_owner(token)
+        if found is None:
+            return None
+        employee, api_token = found
+        if not employee.is_active:
+            return None
+        if api_token.scope == TokenScope.READ and request.method not in SAFE_METHODS:
+            raise PermissionDenied(code="token_read_only")
+        request.api_token = api_token
+        return _accept(request, employee)
+
+
+class EmployeeSessionAuth(SessionAuth):
+    """The browser's session cookie, with CSRF on unsafe methods."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user is None:
+            return None
+        return _accept(request, user)
+
+
+API_AUTH = [TokenAuth(), EmployeeSessionAuth()]
+
+
+class Page(Schema):
+    count: int
+
+
+def paginate(queryset, limit: int, offset: int) -> tuple[list[Any], int]:
+    limit = max(1, min(limit, MAX_PAGE))
+    offset = max(0, offset)
+    return list(queryset[offset : offset + limit]), queryset.count()

@@ -1,0 +1,48 @@
+"""Helpers for web views: permission checks, htmx fragments, pagination."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.shortcuts import render
+
+from gonghao.access.services import has_permission
+
+PAGE_SIZE = 25
+
+
+def permission_required(code: str):
+    """Logged-in employees with `code` pass; others get a 403 page in their language."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, *args, **kwargs):
+            if not has_permission(request.user, code):
+                return render(request, "403.html", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def render_page(request: HttpRequest, template: str, context: dict, *, fragment: str = ""):
+    """The whole page, or only `fragment` when htmx asks for a partial update."""
+    if fragment and getattr(request, "htmx", False):
+        return render(request, fragment, context)
+    return render(request, template, context)
+
+
+def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE):
+    paginator = Paginator(queryset, per_page)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def querystring_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()

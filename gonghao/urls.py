@@ -1,0 +1,35 @@
+"""Web routes and the API mount."""
+
+from allauth.account import views as allauth_views
+from django.http import HttpResponse
+from django.urls import include, path
+
+from gonghao.accounts import views as account_views
+from gonghao.api import api
+
+# Only the allauth flows we use: signup and e-mail based password reset stay closed.
+account_urls = [
+    path("login/", allauth_views.login, name="account_login"),
+    path("logout/", allauth_views.logout, name="account_logout"),
+    path("inactive/", allauth_views.account_inactive, name="account_inactive"),
+    path("reauthenticate/", allauth_views.reauthenticate, name="account_reauthenticate"),
+    path("password/change/", allauth_views.password_change, name="account_change_password"),
+]
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include(account_urls)),
+    path("me/tokens/", account_views.my_tokens, name="my_tokens"),
+    path("me/tokens/<int:token_id>/revoke/", account_views.revoke_my_token, name="revoke_my_token"),
+    path("employees/", include("gonghao.accounts.urls")),
+    path("org/", include("gonghao.org.urls")),
+    path("audit/", include("gonghao.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("healthz", healthz, name="healthz"),
+]
