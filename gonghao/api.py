@@ -26,7 +26,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, details=None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, details=None
+) -> HttpResponse:
     body = {"code": code, "message": message}
     if details:
         body["details"] = details

@@ -15,6 +15,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("GONGHAO_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("GONGHAO_DEBUG", default=False)
+# `make run` serves plain HTTP on loopback; everywhere else the defaults are HTTPS-only.
+LOCAL_HTTP = DEBUG or env.bool("GONGHAO_LOCAL_HTTP", default=False)
 SECRET_KEY = env.str("GONGHAO_SECRET_KEY", default="")
 if not SECRET_KEY:
     # A missing key must never silently fall back to a shared constant in production:
@@ -106,8 +108,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             ),
         }
     )
-    # Concurrency tests need several connections to one database: a file, not :memory:.
-    _db["TEST"] = {"NAME": env.str("GONGHAO_SQLITE_TEST_FILE", default="") or None}
 elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
     _db["ENGINE"] = "django.db.backends.postgresql"
     _db.setdefault("CONN_MAX_AGE", env.int("GONGHAO_DB_CONN_MAX_AGE", default=60))
@@ -179,9 +179,7 @@ GONGHAO_API_TOKEN_TTL = timedelta(hours=env.int("GONGHAO_API_TOKEN_TTL_HOURS", d
 
 # --- Sessions and cookies ---------------------------------------------------------------------
 GONGHAO_SESSION_IDLE = timedelta(minutes=env.int("GONGHAO_SESSION_IDLE_MINUTES", default=30))
-GONGHAO_SESSION_ABSOLUTE = timedelta(
-    hours=env.int("GONGHAO_SESSION_ABSOLUTE_HOURS", default=12)
-)
+GONGHAO_SESSION_ABSOLUTE = timedelta(hours=env.int("GONGHAO_SESSION_ABSOLUTE_HOURS", default=12))
 SESSION_COOKIE_AGE = int(GONGHAO_SESSION_IDLE.total_seconds())
 SESSION_SAVE_EVERY_REQUEST = True  # sliding idle timeout
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -189,7 +187,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("GONGHAO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("GONGHAO_SECURE_COOKIES", default=not LOCAL_HTTP)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_NAME = "gonghao_session"
 LANGUAGE_COOKIE_NAME = "gonghao_language"
@@ -201,11 +199,14 @@ PASSWORD_RESET_TIMEOUT = 10 * 60
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_SSL_REDIRECT = env.bool("GONGHAO_SSL_REDIRECT", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("GONGHAO_SSL_REDIRECT", default=not LOCAL_HTTP)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = env.int("GONGHAO_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_SECONDS = env.int("GONGHAO_HSTS_SECONDS", default=0 if LOCAL_HTTP else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("GONGHAO_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("GONGHAO_HSTS_PRELOAD", default=False)
+# Joining the browsers' HSTS preload list binds the whole domain for months: the domain
+# owner decides (GONGHAO_HSTS_PRELOAD=1); the check that nags about it is silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if env.bool("GONGHAO_BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 GONGHAO_TRUSTED_PROXY_COUNT = env.int("GONGHAO_TRUSTED_PROXY_COUNT", default=0)

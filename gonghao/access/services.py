@@ -21,7 +21,10 @@ _CACHE_ATTR = "_gonghao_permissions"
 def roles_of(employee: Any) -> list[Role]:
     if employee is None or not getattr(employee, "pk", None):
         return []
-    return [g.role for g in RoleGrant.objects.in_force().filter(employee=employee).select_related("role")]
+    return [
+        g.role
+        for g in RoleGrant.objects.in_force().filter(employee=employee).select_related("role")
+    ]
 
 
 def permissions_of(employee: Any) -> frozenset[str]:
@@ -62,7 +65,11 @@ def get_role(code: str) -> Role:
 
 
 def grant_role(
-    employee: Any, role_code: str, *, actor: Any, expires_at: datetime | None = None,
+    employee: Any,
+    role_code: str,
+    *,
+    actor: Any,
+    expires_at: datetime | None = None,
     check_permission: bool = True,
 ) -> RoleGrant:
     """Give a role. `check_permission=False` only for bootstrapping from the command line."""

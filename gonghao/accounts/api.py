@@ -22,7 +22,6 @@ from . import services
 from .models import ApiToken, Employee
 from .schemas import (
     ApiTokenListOut,
-    ApiTokenOut,
     EmployeeCreatedOut,
     EmployeeIn,
     EmployeeListOut,
@@ -41,12 +40,20 @@ tokens_router = Router()
 me_router = Router()
 employees_router = Router()
 
-LOGIN_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 423: ErrorOut,
-                429: ErrorOut}
+LOGIN_ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    422: ErrorOut,
+    423: ErrorOut,
+    429: ErrorOut,
+}
 
 
 @auth_router.post(
-    "/token", auth=None, response={200: TokenOut, **LOGIN_ERRORS},
+    "/token",
+    auth=None,
+    response={200: TokenOut, **LOGIN_ERRORS},
     summary="Log in with 工号 and password; get a bearer token",
 )
 def create_token(request: HttpRequest, payload: TokenIn):
@@ -55,7 +62,9 @@ def create_token(request: HttpRequest, payload: TokenIn):
 
 
 @auth_router.post(
-    "/password", auth=None, response={200: OkOut, **LOGIN_ERRORS},
+    "/password",
+    auth=None,
+    response={200: OkOut, **LOGIN_ERRORS},
     summary="Change a password with the current one (also when a change is required)",
 )
 def change_password(request: HttpRequest, payload: PasswordChangeIn):
@@ -64,7 +73,8 @@ def change_password(request: HttpRequest, payload: PasswordChangeIn):
 
 
 @auth_router.post(
-    "/logout", response={200: OkOut, **AUTH_ERRORS},
+    "/logout",
+    response={200: OkOut, **AUTH_ERRORS},
     summary="Revoke the bearer token this request was made with",
 )
 def logout_token(request: HttpRequest):
@@ -75,15 +85,17 @@ def logout_token(request: HttpRequest):
     return {"ok": True}
 
 
-@tokens_router.get("", response={200: ApiTokenListOut, **AUTH_ERRORS},
-                   summary="List my API tokens")
+@tokens_router.get("", response={200: ApiTokenListOut, **AUTH_ERRORS}, summary="List my API tokens")
 def list_tokens(request: HttpRequest, limit: int = 50, offset: int = 0):
     items, count = paginate(ApiToken.objects.filter(employee=request.auth), limit, offset)
     return {"items": items, "count": count}
 
 
-@tokens_router.post("", response={201: PersonalTokenOut, **WRITE_ERRORS},
-                    summary="Create a personal API token (shown once)")
+@tokens_router.post(
+    "",
+    response={201: PersonalTokenOut, **WRITE_ERRORS},
+    summary="Create a personal API token (shown once)",
+)
 def create_personal_token(request: HttpRequest, payload: PersonalTokenIn):
     raw, token = services.issue_token(
         request.auth, name=payload.name, ttl=timedelta(days=payload.days), scope=payload.scope
@@ -91,8 +103,9 @@ def create_personal_token(request: HttpRequest, payload: PersonalTokenIn):
     return 201, {"token": raw, "details": token}
 
 
-@tokens_router.delete("/{token_id}", response={200: OkOut, **WRITE_ERRORS},
-                      summary="Revoke an API token")
+@tokens_router.delete(
+    "/{token_id}", response={200: OkOut, **WRITE_ERRORS}, summary="Revoke an API token"
+)
 def revoke_token(request: HttpRequest, token_id: int):
     token = services.get_token_for(request.auth, token_id)
     services.revoke_token(token, actor=request.auth)
@@ -103,8 +116,11 @@ def _ref(obj):
     return {"id": obj.pk, "code": obj.code, "name": obj.name} if obj is not None else None
 
 
-@me_router.get("", response={200: MeOut, **AUTH_ERRORS},
-               summary="Who am I: 工号, department, roles, effective permissions")
+@me_router.get(
+    "",
+    response={200: MeOut, **AUTH_ERRORS},
+    summary="Who am I: 工号, department, roles, effective permissions",
+)
 def me(request: HttpRequest):
     employee: Employee = request.auth
     roles = access.roles_of(employee)
@@ -139,8 +155,7 @@ def _employee_out(employee: Employee) -> dict:
     }
 
 
-@employees_router.get("", response={200: EmployeeListOut, **READ_ERRORS},
-                      summary="List employees")
+@employees_router.get("", response={200: EmployeeListOut, **READ_ERRORS}, summary="List employees")
 def list_employees(
     request: HttpRequest,
     q: str = Query("", max_length=100),
@@ -161,15 +176,19 @@ def list_employees(
     return {"items": [_employee_out(e) for e in items], "count": count}
 
 
-@employees_router.get("/{employee_id}", response={200: EmployeeOut, **READ_ERRORS},
-                      summary="One employee by 工号")
+@employees_router.get(
+    "/{employee_id}", response={200: EmployeeOut, **READ_ERRORS}, summary="One employee by 工号"
+)
 def get_employee(request: HttpRequest, employee_id: str):
     access.require(request.auth, "employee.view")
     return _employee_out(services.find_employee(employee_id))
 
 
-@employees_router.post("", response={201: EmployeeCreatedOut, **WRITE_ERRORS},
-                       summary="Create an employee; returns the new 工号 and a one-time password")
+@employees_router.post(
+    "",
+    response={201: EmployeeCreatedOut, **WRITE_ERRORS},
+    summary="Create an employee; returns the new 工号 and a one-time password",
+)
 def create_employee(request: HttpRequest, payload: EmployeeIn):
     from gonghao.org.models import Department, Position
 

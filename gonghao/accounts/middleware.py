@@ -30,7 +30,9 @@ class SessionLifetimeMiddleware:
             limit = settings.GONGHAO_SESSION_ABSOLUTE.total_seconds()
             if started is None or clock.now().timestamp() - started > limit:
                 record(
-                    audit_actions.SESSION_EXPIRED, actor=user, target=user,
+                    audit_actions.SESSION_EXPIRED,
+                    actor=user,
+                    target=user,
                     params={"reason": "absolute_lifetime"},
                 )
                 logout(request)

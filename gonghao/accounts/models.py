@@ -164,6 +164,9 @@ class EmployeeIdCounter(models.Model):
     class Meta:
         verbose_name = _("工号 counter")
 
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last_value}"
+
 
 class TokenScope(models.TextChoices):
     READ = "read", _("Read only")
@@ -215,3 +218,6 @@ class PasswordHistory(models.Model):
     class Meta:
         verbose_name = _("password history entry")
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id}@{self.created_at:%Y-%m-%d}"

@@ -134,9 +134,11 @@ def generate_one_time_password() -> str:
     """16 characters from an alphabet without look-alikes (no 0/O, 1/l/I); ~90 bits."""
     alphabet = "ABCDEFGHJKMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"
     while True:
-        candidate = "".join(secrets.choice(alphabet) for _ in range(14)) + secrets.choice(
-            "23456789"
-        ) + secrets.choice("#%+=@")
+        candidate = (
+            "".join(secrets.choice(alphabet) for _ in range(14))
+            + secrets.choice("23456789")
+            + secrets.choice("#%+=@")
+        )
         try:
             password_validation.validate_password(candidate)
         except ValidationError:
@@ -179,7 +181,9 @@ def create_employee(
         access.require(actor, "employee.manage")
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed(field_errors={"name": [str(_("A name of 1 to 100 characters is required."))]})
+        raise ValidationFailed(
+            field_errors={"name": [str(_("A name of 1 to 100 characters is required."))]}
+        )
     with transaction.atomic():
         id_entry = allocate_employee_id(actor=actor, purpose=purpose)
         employee = Employee(
@@ -196,9 +200,12 @@ def create_employee(
         try:
             employee.full_clean(exclude=["password"])
         except ValidationError as error:
-            raise ValidationFailed(field_errors={
-                field: [str(m) for m in messages] for field, messages in error.message_dict.items()
-            })
+            raise ValidationFailed(
+                field_errors={
+                    field: [str(m) for m in messages]
+                    for field, messages in error.message_dict.items()
+                }
+            )
         one_time = password is None
         if one_time:
             password = generate_one_time_password()
@@ -215,7 +222,9 @@ def create_employee(
             audit_actions.EMPLOYEE_CREATE,
             actor=actor,
             target=employee,
-            changes={k: [None, v] for k, v in employee_snapshot(employee).items() if v not in (None, "")},
+            changes={
+                k: [None, v] for k, v in employee_snapshot(employee).items() if v not in (None, "")
+            },
         )
     return employee, (password if one_time else None)
 
@@ -224,9 +233,11 @@ def find_employee(raw_employee_id: str) -> Employee:
     employee_id = employee_ids.normalise(raw_employee_id)
     if not employee_ids.is_valid(employee_id):
         raise InvalidEmployeeId()
-    employee = Employee.objects.select_related("department", "position").filter(
-        employee_id=employee_id
-    ).first()
+    employee = (
+        Employee.objects.select_related("department", "position")
+        .filter(employee_id=employee_id)
+        .first()
+    )
     if employee is None:
         raise NotFound(_("No employee has this 工号."), code="employee_not_found")
     return employee
@@ -336,9 +347,13 @@ def authenticate_employee(raw_employee_id: str, password: str) -> Employee:
         employee = Employee.objects.select_for_update().filter(employee_id=employee_id).first()
         if employee is None:
             make_password(_DUMMY_PASSWORD)  # same cost as a real verification
-            count = _count_failure(_unknown_failures_key(employee_id), settings.GONGHAO_LOCKOUT_WINDOW)
+            count = _count_failure(
+                _unknown_failures_key(employee_id), settings.GONGHAO_LOCKOUT_WINDOW
+            )
             error: GonghaoError = (
-                AccountLocked() if count > settings.GONGHAO_LOCKOUT_THRESHOLD else InvalidCredentials()
+                AccountLocked()
+                if count > settings.GONGHAO_LOCKOUT_THRESHOLD
+                else InvalidCredentials()
             )
             _record_failure(employee_id, "unknown_employee_id")
             failure = _Failure(error, "unknown_employee_id")
@@ -360,7 +375,9 @@ def authenticate_employee(raw_employee_id: str, password: str) -> Employee:
                 employee.failure_window_started_at = None
                 employee.save(
                     update_fields=[
-                        "failed_login_count", "lockout_count", "locked_until",
+                        "failed_login_count",
+                        "lockout_count",
+                        "locked_until",
                         "failure_window_started_at",
                     ]
                 )
@@ -431,13 +448,17 @@ def set_password(employee: Employee, new_password: str, *, actor: Any) -> None:
     employee.password_changed_at = locked.password_changed_at
 
 
-def change_password_with_old(raw_employee_id: str, old_password: str, new_password: str) -> Employee:
+def change_password_with_old(
+    raw_employee_id: str, old_password: str, new_password: str
+) -> Employee:
     """The API path: prove the old password (lockout applies), then set the new one."""
     employee = authenticate_employee(raw_employee_id, old_password)
     if new_password == old_password:
         raise ValidationFailed(
             _("The new password must differ from the old one."),
-            field_errors={"new_password": [str(_("The new password must differ from the old one."))]},
+            field_errors={
+                "new_password": [str(_("The new password must differ from the old one."))]
+            },
             code="password_policy",
         )
     set_password(employee, new_password, actor=employee)
@@ -482,9 +503,7 @@ def issue_token(
 def token_owner(raw: str) -> tuple[Employee, ApiToken] | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related("employee").filter(token_hash=hash_token(raw)).first()
-    )
+    token = ApiToken.objects.select_related("employee").filter(token_hash=hash_token(raw)).first()
     if token is None or not token.is_usable:
         return None
     now = clock.now()
@@ -513,6 +532,8 @@ def revoke_token(token: ApiToken, *, actor: Employee) -> None:
 
 def get_token_for(actor: Employee, token_id: int) -> ApiToken:
     token = ApiToken.objects.select_related("employee").filter(pk=token_id).first()
-    if token is None or (token.employee_id != actor.pk and not access.has_permission(actor, "token.manage")):
+    if token is None or (
+        token.employee_id != actor.pk and not access.has_permission(actor, "token.manage")
+    ):
         raise NotFound(code="token_not_found")
     return token

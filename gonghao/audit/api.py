@@ -39,8 +39,11 @@ def event_out(event: AuditEvent) -> dict:
     }
 
 
-@router.get("", response={200: AuditEventListOut, **READ_ERRORS},
-            summary="List audit events (newest first) with filters")
+@router.get(
+    "",
+    response={200: AuditEventListOut, **READ_ERRORS},
+    summary="List audit events (newest first) with filters",
+)
 def list_events(
     request: HttpRequest,
     employee_id: str = Query("", max_length=64, description="the actor's 工号"),
@@ -60,8 +63,11 @@ def list_events(
     return {"items": [event_out(e) for e in items], "count": count}
 
 
-@router.post("/verify", response={200: VerifyOut, **WRITE_ERRORS},
-             summary="Recompute the hash chain and report the first broken event")
+@router.post(
+    "/verify",
+    response={200: VerifyOut, **WRITE_ERRORS},
+    summary="Recompute the hash chain and report the first broken event",
+)
 def verify(request: HttpRequest):
     require(request.auth, "audit.verify")
     result = verify_and_record(actor=request.auth)

@@ -131,14 +131,29 @@ VERIFY_BATCH = 5000
 
 def _events_in_order() -> Iterable[dict[str, Any]]:
     names = [
-        "seq", "occurred_at", "actor_kind", "actor_employee_id", "action", "target_type",
-        "target_id", "target_label", "params", "changes", "request_id", "client_ip",
-        "user_agent", "channel", "prev_hash", "hash",
+        "seq",
+        "occurred_at",
+        "actor_kind",
+        "actor_employee_id",
+        "action",
+        "target_type",
+        "target_id",
+        "target_label",
+        "params",
+        "changes",
+        "request_id",
+        "client_ip",
+        "user_agent",
+        "channel",
+        "prev_hash",
+        "hash",
     ]
     last_seq = 0
     while True:
         batch = list(
-            AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq").values(*names)[:VERIFY_BATCH]
+            AuditEvent.objects.filter(seq__gt=last_seq)
+            .order_by("seq")
+            .values(*names)[:VERIFY_BATCH]
         )
         if not batch:
             return

@@ -19,7 +19,9 @@ class RequestContext:
     channel: str = "system"  # web, api, cli, system
 
 
-_current: ContextVar[RequestContext] = ContextVar("gonghao_request_context", default=RequestContext())
+_EMPTY = RequestContext()
+# RequestContext is frozen, so sharing one default instance is safe.
+_current: ContextVar[RequestContext] = ContextVar("gonghao_request_context", default=_EMPTY)
 
 
 def current() -> RequestContext:

@@ -14,8 +14,14 @@ class GonghaoError(Exception):
     status = 400
     default_message = _("The request could not be completed.")
 
-    def __init__(self, message: Any = None, *, code: str | None = None, status: int | None = None,
-                 details: dict | None = None) -> None:
+    def __init__(
+        self,
+        message: Any = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: dict | None = None,
+    ) -> None:
         self.message = message if message is not None else self.default_message
         if code:
             self.code = code
@@ -30,8 +36,13 @@ class ValidationFailed(GonghaoError):
     status = 422
     default_message = _("Some fields are not valid.")
 
-    def __init__(self, message: Any = None, *, field_errors: dict[str, list[str]] | None = None,
-                 code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: Any = None,
+        *,
+        field_errors: dict[str, list[str]] | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(message, code=code, details={"fields": field_errors or {}})
         self.field_errors = field_errors or {}
 

@@ -57,8 +57,9 @@ def _resolve_head(raw: str | None):
         raise ValidationFailed(field_errors={"head": [str(error.message)]})
 
 
-@departments_router.get("", response={200: DepartmentListOut, **READ_ERRORS},
-                        summary="List departments")
+@departments_router.get(
+    "", response={200: DepartmentListOut, **READ_ERRORS}, summary="List departments"
+)
 def list_departments(
     request: HttpRequest,
     q: str = Query("", max_length=100),
@@ -75,14 +76,16 @@ def list_departments(
     return {"items": [_department_out(d) for d in items], "count": count}
 
 
-@departments_router.get("/{department_id}", response={200: DepartmentOut, **READ_ERRORS},
-                        summary="One department")
+@departments_router.get(
+    "/{department_id}", response={200: DepartmentOut, **READ_ERRORS}, summary="One department"
+)
 def get_department(request: HttpRequest, department_id: int):
     return _department_out(services.get_department(department_id))
 
 
-@departments_router.post("", response={201: DepartmentOut, **WRITE_ERRORS},
-                         summary="Create a department")
+@departments_router.post(
+    "", response={201: DepartmentOut, **WRITE_ERRORS}, summary="Create a department"
+)
 def create_department(request: HttpRequest, payload: DepartmentIn):
     require(request.auth, "org.manage")
     department = services.create_department(
@@ -95,8 +98,9 @@ def create_department(request: HttpRequest, payload: DepartmentIn):
     return 201, _department_out(department)
 
 
-@departments_router.patch("/{department_id}", response={200: DepartmentOut, **WRITE_ERRORS},
-                          summary="Change a department")
+@departments_router.patch(
+    "/{department_id}", response={200: DepartmentOut, **WRITE_ERRORS}, summary="Change a department"
+)
 def update_department(request: HttpRequest, department_id: int, payload: DepartmentPatch):
     require(request.auth, "org.manage")
     department = services.get_department(department_id)
@@ -114,8 +118,7 @@ def update_department(request: HttpRequest, department_id: int, payload: Departm
     return _department_out(department)
 
 
-@positions_router.get("", response={200: PositionListOut, **READ_ERRORS},
-                      summary="List positions")
+@positions_router.get("", response={200: PositionListOut, **READ_ERRORS}, summary="List positions")
 def list_positions(
     request: HttpRequest, q: str = Query("", max_length=100), limit: int = 100, offset: int = 0
 ):
@@ -126,20 +129,21 @@ def list_positions(
     return {"items": items, "count": count}
 
 
-@positions_router.get("/{position_id}", response={200: PositionOut, **READ_ERRORS},
-                      summary="One position")
+@positions_router.get(
+    "/{position_id}", response={200: PositionOut, **READ_ERRORS}, summary="One position"
+)
 def get_position(request: HttpRequest, position_id: int):
     return services.get_position(position_id)
 
 
-@positions_router.post("", response={201: PositionOut, **WRITE_ERRORS},
-                       summary="Create a position")
+@positions_router.post("", response={201: PositionOut, **WRITE_ERRORS}, summary="Create a position")
 def create_position(request: HttpRequest, payload: PositionIn):
     return 201, services.create_position(actor=request.auth, code=payload.code, name=payload.name)
 
 
-@positions_router.patch("/{position_id}", response={200: PositionOut, **WRITE_ERRORS},
-                        summary="Change a position")
+@positions_router.patch(
+    "/{position_id}", response={200: PositionOut, **WRITE_ERRORS}, summary="Change a position"
+)
 def update_position(request: HttpRequest, position_id: int, payload: PositionPatch):
     position = services.get_position(position_id)
     fields = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}

@@ -52,9 +52,10 @@ class Department(TimestampedModel):
         ids = {self.pk}
         frontier = {self.pk}
         while frontier:
-            frontier = set(
-                Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-            ) - ids
+            frontier = (
+                set(Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+                - ids
+            )
             ids |= frontier
         return ids
 

@@ -24,8 +24,12 @@ def _clean_code(code: str) -> str:
     if not CODE_PATTERN.match(code):
         raise ValidationFailed(
             field_errors={
-                "code": [_("Use 1 to 32 letters, digits, '.', '_' or '-', starting with a letter "
-                           "or digit.")]
+                "code": [
+                    _(
+                        "Use 1 to 32 letters, digits, '.', '_' or '-', starting with a letter "
+                        "or digit."
+                    )
+                ]
             }
         )
     return code
@@ -34,7 +38,9 @@ def _clean_code(code: str) -> str:
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise ValidationFailed(field_errors={"name": [_("A name of 1 to 100 characters is required.")]})
+        raise ValidationFailed(
+            field_errors={"name": [_("A name of 1 to 100 characters is required.")]}
+        )
     if any(ord(ch) < 32 for ch in name):
         raise ValidationFailed(field_errors={"name": [_("The name contains control characters.")]})
     return name
@@ -51,7 +57,9 @@ def _department_snapshot(department: Department) -> dict[str, Any]:
 
 
 def get_department(department_id: int) -> Department:
-    department = Department.objects.select_related("parent", "head").filter(pk=department_id).first()
+    department = (
+        Department.objects.select_related("parent", "head").filter(pk=department_id).first()
+    )
     if department is None:
         raise NotFound(code="department_not_found")
     return department

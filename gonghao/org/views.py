@@ -68,7 +68,9 @@ def position_list(request: HttpRequest):
         if form.is_valid():
             try:
                 position = services.create_position(
-                    actor=request.user, code=form.cleaned_data["code"], name=form.cleaned_data["name"]
+                    actor=request.user,
+                    code=form.cleaned_data["code"],
+                    name=form.cleaned_data["name"],
                 )
                 messages.success(request, _("Position %(name)s created.") % {"name": position})
                 return redirect("position_list")

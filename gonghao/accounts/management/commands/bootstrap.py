@@ -10,7 +10,9 @@ from gonghao.core import context
 
 
 class Command(BaseCommand):
-    help = "Create the first system administrator if no employee exists yet, and print how to log in."
+    help = (
+        "Create the first system administrator if no employee exists yet, and print how to log in."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--name", default="系统管理员")

@@ -16,7 +16,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("GONGHAO_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("GONGHAO_PORT", "8000")))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("GONGHAO_WORKERS", "2")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("GONGHAO_WORKERS", "2"))
+        )
 
     def handle(self, *args, host: str, port: int, workers: int, **options):
         call_command("collectstatic", interactive=False, verbosity=0)
@@ -24,11 +26,15 @@ class Command(BaseCommand):
         argv = [
             gunicorn,
             "gonghao.wsgi:application",
-            "--bind", f"{host}:{port}",
-            "--workers", str(workers),
-            "--access-logfile", "-",
-            "--forwarded-allow-ips", os.environ.get("GONGHAO_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-",
+            "--forwarded-allow-ips",
+            os.environ.get("GONGHAO_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ]
         self.stdout.write(f"Gonghao serving on http://{host}:{port}/")
         self.stdout.flush()
-        os.execv(gunicorn, argv)
+        os.execv(gunicorn, argv)  # noqa: S606 (replace this process with gunicorn)

@@ -1,0 +1,41 @@
+# Gonghao: `make run` starts the product, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?= -n 2
+
+.PHONY: install run test lint bench clean messages
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gonghao needs Python 3.11 or newer")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Local demo on plain HTTP at http://127.0.0.1:8000 (production defaults stay HTTPS-only).
+run: $(STAMP)
+	GONGHAO_LOCAL_HTTP=1 $(BIN)/gonghao migrate --noinput
+	GONGHAO_LOCAL_HTTP=1 $(BIN)/gonghao bootstrap
+	GONGHAO_LOCAL_HTTP=1 $(BIN)/gonghao serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+test: $(STAMP) lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+	@if [ -n "$$GONGHAO_TEST_PG" ]; then \
+		echo "== again on PostgreSQL ($$GONGHAO_TEST_PG)"; \
+		DATABASE_URL="$$GONGHAO_TEST_PG" $(BIN)/pytest $(PYTEST_ARGS); \
+	fi
+
+messages: $(STAMP)
+	cd gonghao && ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en --no-obsolete --no-location
+	cd gonghao && ../$(BIN)/python ../manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) var/test build *.egg-info
