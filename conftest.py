@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -20,11 +21,16 @@ def pytest_configure(config) -> None:
     }
     _keep_audit_guards_across_flush()
     database = settings.DATABASES["default"]
+    # Two runs at once on one machine (two developers, or a run and a benchmark) must not
+    # share test databases: name them after the run; xdist adds the worker suffix.
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or str(os.getpid())
     if database["ENGINE"] == "django.db.backends.sqlite3":
         test_dir = Path(settings.VAR_DIR) / "test"
         test_dir.mkdir(parents=True, exist_ok=True)
         # Concurrency tests need several connections to one database: a file, not :memory:.
-        database.setdefault("TEST", {})["NAME"] = str(test_dir / "gonghao_test.sqlite3")
+        database.setdefault("TEST", {})["NAME"] = str(test_dir / f"gonghao_test_{run}.sqlite3")
+    else:
+        database.setdefault("TEST", {})["NAME"] = f"test_gonghao_{run}"
 
 
 def _keep_audit_guards_across_flush() -> None:

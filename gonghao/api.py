@@ -2,16 +2,44 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
 
-from gonghao.accounts.api import auth_router, employees_router, me_router, tokens_router
+from gonghao.accounts.api import (
+    access_router,
+    auth_router,
+    employees_router,
+    me_router,
+    roles_router,
+    tokens_router,
+)
 from gonghao.audit.api import router as audit_router
 from gonghao.core.api_support import API_AUTH
 from gonghao.core.errors import GonghaoError
+from gonghao.crm.api import router as customers_router
 from gonghao.org.api import departments_router, positions_router
+
+
+class ReadableJSONRenderer(JSONRenderer):
+    """UTF-8 JSON with Chinese characters as they are, not \\u escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+class ObjectJSONParser(Parser):
+    """Bodies are JSON objects; a list, string or number is refused (not read as "no fields")."""
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the request body must be a JSON object")
+        return data
+
 
 api = NinjaAPI(
     title="Gonghao API",
@@ -23,6 +51,8 @@ api = NinjaAPI(
     ),
     auth=API_AUTH,
     urls_namespace="api",
+    renderer=ReadableJSONRenderer(),
+    parser=ObjectJSONParser(),
 )
 
 
@@ -47,7 +77,11 @@ def on_domain_error(request: HttpRequest, exc: GonghaoError) -> HttpResponse:
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        location = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("body", "payload", "query", "path")
+        ]
         fields.setdefault(".".join(location) or "body", []).append(str(error.get("msg", "")))
     return _error(
         request, 422, "validation_error", _("Some fields are not valid."), {"fields": fields}
@@ -67,6 +101,10 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 403:
         return _error(request, 403, "csrf_failed", _("The request was refused (CSRF check)."))
+    if exc.status_code == 400 and isinstance(exc.__cause__, RequestDataTooBig):
+        return _error(request, 413, "body_too_large", _("The request body is too large."))
+    if exc.status_code == 400:
+        return _error(request, 400, "malformed_body", _("The request body must be a JSON object."))
     return _error(request, exc.status_code, "http_error", str(exc.message))
 
 
@@ -82,3 +120,6 @@ api.add_router("/employees", employees_router, tags=["employees"])
 api.add_router("/departments", departments_router, tags=["organisation"])
 api.add_router("/positions", positions_router, tags=["organisation"])
 api.add_router("/audit-events", audit_router, tags=["audit"])
+api.add_router("/roles", roles_router, tags=["access"])
+api.add_router("/access", access_router, tags=["access"])
+api.add_router("/customers", customers_router, tags=["customers"])

@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if args[0] == "migrate":
         execute_from_command_line(["gonghao", *args])
-        execute_from_command_line(["gonghao", "createcachetable"])
+        # A migration creates the cache table already; stay quiet about it, as `migrate -v 0` is.
+        execute_from_command_line(["gonghao", "createcachetable", "--verbosity", "0"])
         return
     execute_from_command_line(["gonghao", *args])
 

@@ -49,20 +49,22 @@ INSTALLED_APPS = [
     "gonghao.org",
     "gonghao.accounts",
     "gonghao.access",
+    "gonghao.crm",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "gonghao.core.middleware.RequestContextMiddleware",
+    "gonghao.core.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "gonghao.accounts.middleware.SessionLifetimeMiddleware",
     "gonghao.accounts.middleware.PasswordChangeRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -261,3 +263,6 @@ LOGGING = {
 }
 
 APP_TITLE = _("Gonghao CRM")
+
+# Trace reads of personal data: opening a customer and every export write an audit event.
+GONGHAO_AUDIT_READS = env.bool("GONGHAO_AUDIT_READS", default=True)

@@ -28,6 +28,8 @@ urlpatterns = [
     path("me/tokens/<int:token_id>/revoke/", account_views.revoke_my_token, name="revoke_my_token"),
     path("employees/", include("gonghao.accounts.urls")),
     path("org/", include("gonghao.org.urls")),
+    path("access/", include("gonghao.accounts.access_urls")),
+    path("customers/", include("gonghao.crm.urls")),
     path("audit/", include("gonghao.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -1,21 +1,47 @@
-"""The built-in roles, seeded by migration and re-seeded by tests that flush the database."""
+"""The built-in roles, seeded by migration and re-seeded by tests that flush the database.
+
+The three administrative duties follow 等保2.0's separation: the system administrator runs
+the system but cannot read the audit log; the security administrator manages who holds which
+role; the auditor reads the audit log and nothing else.
+"""
+
+CUSTOMER_FULL = [
+    "customer.view",
+    "customer.create",
+    "customer.edit",
+    "customer.delete",
+    "customer.transfer",
+    "customer.export",
+    "customer.view_sensitive",
+]
 
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
         "name_zh": "系统管理员",
         "name_en": "System administrator",
-        "description": "Manages employees, departments and positions. Cannot read the audit log.",
-        "permissions": ["employee.view", "employee.manage", "org.manage"],
+        "description": "Manages employees, departments and positions; restores deleted customers. "
+        "Cannot read the audit log.",
+        "permissions": [
+            "employee.view",
+            "employee.manage",
+            "org.manage",
+            "role.view",
+            "customer.view",
+            "customer.restore",
+        ],
         "data_scope": "all",
+        "hidden_fields": [],
     },
     {
         "code": "security_admin",
         "name_zh": "安全管理员",
         "name_en": "Security administrator",
-        "description": "Grants and revokes roles, manages API tokens. Cannot read the audit log.",
-        "permissions": ["employee.view", "role.manage", "token.manage"],
+        "description": "Grants and revokes roles, edits roles, manages API tokens. "
+        "Cannot read the audit log.",
+        "permissions": ["employee.view", "role.view", "role.manage", "token.manage"],
         "data_scope": "all",
+        "hidden_fields": [],
     },
     {
         "code": "auditor",
@@ -24,13 +50,75 @@ BUILTIN_ROLES = [
         "description": "Reads and verifies the audit log, and nothing else.",
         "permissions": ["audit.view", "audit.verify"],
         "data_scope": "all",
+        "hidden_fields": [],
+    },
+    {
+        "code": "department_head",
+        "name_zh": "部门负责人",
+        "name_en": "Department head",
+        "description": "Sees and manages the customers of the department and its sub-departments.",
+        "permissions": ["employee.view", "role.view", *CUSTOMER_FULL],
+        "data_scope": "department_tree",
+        "hidden_fields": [],
+    },
+    {
+        "code": "sales",
+        "name_zh": "销售",
+        "name_en": "Sales",
+        "description": "Views and edits their own customers.",
+        "permissions": [
+            "customer.view",
+            "customer.create",
+            "customer.edit",
+            "customer.view_sensitive",
+        ],
+        "data_scope": "own",
+        "hidden_fields": [],
+    },
+    {
+        "code": "customer_service",
+        "name_zh": "客服",
+        "name_en": "Customer service",
+        "description": "Views every customer, read only, with personal data masked.",
+        "permissions": ["customer.view"],
+        "data_scope": "all",
+        "hidden_fields": [],
+    },
+    {
+        "code": "marketing",
+        "name_zh": "市场",
+        "name_en": "Marketing",
+        "description": "Aggregates and masked exports only: no customer pages, no personal data.",
+        "permissions": ["customer.export"],
+        "data_scope": "all",
+        "hidden_fields": ["customer.notes", "customer.address", "customer.id_number"],
+    },
+]
+
+# Pairs that one employee may not hold together (等保2.0 separation of duties).
+BUILTIN_SOD_RULES = [
+    {
+        "code": "auditor-vs-system-admin",
+        "left": "role:auditor",
+        "right": "role:system_admin",
+        "description": "The auditor cannot also administer the system.",
+    },
+    {
+        "code": "auditor-vs-security-admin",
+        "left": "role:auditor",
+        "right": "role:security_admin",
+        "description": "The auditor cannot also administer security.",
     },
 ]
 
 
-def ensure_builtin_roles(role_model=None) -> None:
-    """Create missing built-in roles; never overwrites what an administrator edited."""
+def ensure_builtin_roles(role_model=None, sod_model=None) -> None:
+    """Create missing built-in roles and rules; never overwrites what an administrator edited."""
     if role_model is None:
         from .models import Role as role_model
+    if sod_model is None:
+        from .models import SodRule as sod_model
     for role in BUILTIN_ROLES:
         role_model.objects.get_or_create(code=role["code"], defaults={**role, "is_builtin": True})
+    for rule in BUILTIN_SOD_RULES:
+        sod_model.objects.get_or_create(code=rule["code"], defaults=rule)

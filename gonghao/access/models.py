@@ -29,6 +29,7 @@ class Role(models.Model):
     data_scope = models.CharField(
         _("data scope"), max_length=20, choices=DataScope.choices, default=DataScope.OWN
     )
+    hidden_fields = models.JSONField(_("hidden fields"), default=list, blank=True)
     is_builtin = models.BooleanField(_("built in"), default=False)
 
     class Meta:
@@ -98,3 +99,26 @@ class RoleGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id}:{self.role_id}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= clock.now()
+
+
+class SodRule(models.Model):
+    """Two roles or permissions ("role:auditor", "perm:audit.view") one employee may not hold
+    together: segregation of duties."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    left = models.CharField(_("left side"), max_length=80)
+    right = models.CharField(_("right side"), max_length=80)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("segregation-of-duties rule")
+        verbose_name_plural = _("segregation-of-duties rules")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.left} ⟂ {self.right}"

@@ -1,55 +1,66 @@
-"""Who may do what: effective permissions from role grants, checks, and grant changes."""
+"""Who may do what: effective permissions and scopes from role grants, checks, grant changes,
+segregation of duties, and the "why" explainer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from gonghao.audit.services import record
+from gonghao.audit.services import diff, record
 from gonghao.core import clock
-from gonghao.core.errors import Conflict, NotFound, PermissionDenied
+from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 from . import audit_actions
-from .catalogue import PERMISSIONS
-from .models import Role, RoleGrant
+from .catalogue import HIDEABLE_FIELDS, PERMISSIONS
+from .models import DataScope, Role, RoleGrant, SodRule
 
-_CACHE_ATTR = "_gonghao_permissions"
-
-
-def roles_of(employee: Any) -> list[Role]:
-    if employee is None or not getattr(employee, "pk", None):
-        return []
-    return [
-        g.role
-        for g in RoleGrant.objects.in_force().filter(employee=employee).select_related("role")
-    ]
+_CACHE_ATTR = "_gonghao_grants"
 
 
-def permissions_of(employee: Any) -> frozenset[str]:
-    """Every permission code the employee's grants in force give; cached on the instance."""
+def _grants_in_force(employee: Any) -> list[RoleGrant]:
+    """The employee's grants in force, with roles; cached on the instance for one request."""
     if employee is None or not getattr(employee, "pk", None) or not employee.is_active:
-        return frozenset()
+        return []
     cached = getattr(employee, _CACHE_ATTR, None)
     if cached is None:
-        codes: set[str] = set()
-        for role in roles_of(employee):
-            codes.update(role.permissions)
-        cached = frozenset(codes)
+        cached = list(
+            RoleGrant.objects.in_force()
+            .filter(employee_id=employee.pk)
+            .select_related("role", "granted_by")
+            .order_by("role__code")
+        )
         setattr(employee, _CACHE_ATTR, cached)
     return cached
 
 
 def forget_cached_permissions(employee: Any) -> None:
-    if hasattr(employee, _CACHE_ATTR):
+    if employee is not None and hasattr(employee, _CACHE_ATTR):
         delattr(employee, _CACHE_ATTR)
 
 
-def has_permission(employee: Any, code: str) -> bool:
+def roles_of(employee: Any) -> list[Role]:
+    return [grant.role for grant in _grants_in_force(employee)]
+
+
+def permissions_of(employee: Any) -> frozenset[str]:
+    codes: set[str] = set()
+    for role in roles_of(employee):
+        codes.update(role.permissions)
+    return frozenset(codes)
+
+
+def _known(code: str) -> str:
     if code not in PERMISSIONS:
         raise ValueError(f"unknown permission {code!r}")
-    return code in permissions_of(employee)
+    return code
+
+
+def has_permission(employee: Any, code: str) -> bool:
+    return _known(code) in permissions_of(employee)
 
 
 def require(employee: Any, code: str) -> None:
@@ -57,10 +68,100 @@ def require(employee: Any, code: str) -> None:
         raise PermissionDenied()
 
 
+def scopes_for(employee: Any, code: str) -> set[str]:
+    """The data scopes in which the employee holds `code`: one per role that grants it."""
+    _known(code)
+    return {role.data_scope for role in roles_of(employee) if code in role.permissions}
+
+
+def hidden_fields_for(employee: Any, code: str) -> frozenset[str]:
+    """Fields hidden from the employee when acting under `code`.
+
+    A field is hidden only when every role granting `code` hides it: one role that shows it
+    is enough to see it.
+    """
+    roles = [role for role in roles_of(employee) if code in role.permissions]
+    if not roles:
+        return frozenset()
+    hidden = set(roles[0].hidden_fields)
+    for role in roles[1:]:
+        hidden &= set(role.hidden_fields)
+    return frozenset(hidden)
+
+
+# --- the "why" explainer -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reason:
+    role: Role
+    grant: RoleGrant
+
+
+def explain(employee: Any, code: str) -> list[Reason]:
+    """Every grant in force that gives the employee `code` (empty: they cannot)."""
+    _known(code)
+    return [
+        Reason(grant.role, grant)
+        for grant in _grants_in_force(employee)
+        if code in grant.role.permissions
+    ]
+
+
+def who_can(code: str) -> list[RoleGrant]:
+    """The grants in force, of active employees, that give `code`."""
+    _known(code)
+    role_ids = [role.pk for role in Role.objects.all() if code in role.permissions]
+    return list(
+        RoleGrant.objects.in_force()
+        .filter(role_id__in=role_ids, employee__status="active")
+        .select_related("employee", "role", "granted_by")
+        .order_by("employee__employee_id", "role__code")
+    )
+
+
+# --- segregation of duties ---------------------------------------------------------------------
+
+
+def _holds(side: str, role_codes: set[str], permissions: set[str]) -> bool:
+    kind, _sep, value = side.partition(":")
+    if kind == "role":
+        return value in role_codes
+    if kind == "perm":
+        return value in permissions
+    return False
+
+
+def sod_conflicts(role_codes: set[str], permissions: set[str]) -> list[SodRule]:
+    return [
+        rule
+        for rule in SodRule.objects.filter(is_active=True)
+        if _holds(rule.left, role_codes, permissions)
+        and _holds(rule.right, role_codes, permissions)
+    ]
+
+
+def _refuse_conflicts(conflicts: list[SodRule]) -> None:
+    if conflicts:
+        rule = conflicts[0]
+        raise Conflict(
+            _(
+                "Segregation of duties: %(left)s and %(right)s cannot be held by one employee "
+                "(rule %(rule)s)."
+            )
+            % {"left": rule.left, "right": rule.right, "rule": rule.code},
+            code="sod_conflict",
+            details={"rule": rule.code},
+        )
+
+
+# --- grants ------------------------------------------------------------------------------------
+
+
 def get_role(code: str) -> Role:
     role = Role.objects.filter(code=code).first()
     if role is None:
-        raise NotFound(code="role_not_found")
+        raise NotFound(_("No role has this code."), code="role_not_found")
     return role
 
 
@@ -76,9 +177,24 @@ def grant_role(
     if check_permission:
         require(actor, "role.manage")
     role = get_role(role_code)
+    if expires_at is not None and expires_at <= clock.now():
+        raise ValidationFailed(
+            field_errors={"expires_at": [_("The expiry must be in the future.")]}
+        )
     with transaction.atomic():
-        if RoleGrant.objects.filter(employee=employee, role=role, revoked_at__isnull=True).exists():
-            raise Conflict(code="role_already_granted")
+        held = list(
+            RoleGrant.objects.in_force().select_for_update().filter(employee_id=employee.pk)
+        )
+        if any(grant.role_id == role.pk for grant in held):
+            raise Conflict(_("The employee already holds this role."), code="role_already_granted")
+        held_roles = list(Role.objects.filter(pk__in=[g.role_id for g in held]))
+        codes = {r.code for r in held_roles} | {role.code}
+        permissions = set(role.permissions).union(*(set(r.permissions) for r in held_roles))
+        _refuse_conflicts(sod_conflicts(codes, permissions))
+        # A revoked grant keeps its row for history; an expired one is closed before the new one.
+        RoleGrant.objects.filter(
+            employee_id=employee.pk, role=role, revoked_at__isnull=True
+        ).update(revoked_at=clock.now())
         grant = RoleGrant.objects.create(
             employee=employee,
             role=role,
@@ -102,12 +218,13 @@ def revoke_role(employee: Any, role_code: str, *, actor: Any) -> RoleGrant:
     role = get_role(role_code)
     with transaction.atomic():
         grant = (
-            RoleGrant.objects.select_for_update()
-            .filter(employee=employee, role=role, revoked_at__isnull=True)
+            RoleGrant.objects.in_force()
+            .select_for_update()
+            .filter(employee_id=employee.pk, role=role)
             .first()
         )
         if grant is None:
-            raise NotFound(code="grant_not_found")
+            raise NotFound(_("The employee does not hold this role."), code="grant_not_found")
         grant.revoked_at = clock.now()
         grant.revoked_by = actor
         grant.save(update_fields=["revoked_at", "revoked_by"])
@@ -120,3 +237,87 @@ def revoke_role(employee: Any, role_code: str, *, actor: Any) -> RoleGrant:
         )
     forget_cached_permissions(employee)
     return grant
+
+
+# --- roles -------------------------------------------------------------------------------------
+
+_UNSET: Any = object()
+
+
+def _role_snapshot(role: Role) -> dict[str, Any]:
+    return {
+        "name_zh": role.name_zh,
+        "name_en": role.name_en,
+        "permissions": sorted(role.permissions),
+        "data_scope": role.data_scope,
+        "hidden_fields": sorted(role.hidden_fields),
+    }
+
+
+def update_role(
+    role: Role,
+    *,
+    actor: Any,
+    name_zh: str = _UNSET,
+    name_en: str = _UNSET,
+    permissions: list[str] = _UNSET,
+    data_scope: str = _UNSET,
+    hidden_fields: list[str] = _UNSET,
+) -> Role:
+    """Edit a role; refused when it would put a holder in breach of a SoD rule."""
+    require(actor, "role.manage")
+    errors: dict[str, list[str]] = {}
+    if permissions is not _UNSET:
+        unknown = sorted(set(permissions) - set(PERMISSIONS))
+        if unknown:
+            errors["permissions"] = [
+                _("Unknown permissions: %(codes)s") % {"codes": ", ".join(unknown)}
+            ]
+    if hidden_fields is not _UNSET:
+        unknown = sorted(set(hidden_fields) - set(HIDEABLE_FIELDS))
+        if unknown:
+            errors["hidden_fields"] = [
+                _("Unknown fields: %(codes)s") % {"codes": ", ".join(unknown)}
+            ]
+    if data_scope is not _UNSET and data_scope not in DataScope.values:
+        errors["data_scope"] = [_("Unknown data scope.")]
+    for field, value in (("name_zh", name_zh), ("name_en", name_en)):
+        if value is not _UNSET and not (value or "").strip():
+            errors[field] = [_("A name is required.")]
+    if errors:
+        raise ValidationFailed(field_errors=errors)
+    with transaction.atomic():
+        role = Role.objects.select_for_update().get(pk=role.pk)
+        before = _role_snapshot(role)
+        if name_zh is not _UNSET:
+            role.name_zh = name_zh.strip()
+        if name_en is not _UNSET:
+            role.name_en = name_en.strip()
+        if permissions is not _UNSET:
+            role.permissions = sorted(set(permissions))
+        if data_scope is not _UNSET:
+            role.data_scope = data_scope
+        if hidden_fields is not _UNSET:
+            role.hidden_fields = sorted(set(hidden_fields))
+        changes = diff(before, _role_snapshot(role))
+        if not changes:
+            return role
+        role.save()
+        if "permissions" in changes:
+            _check_holders_after_role_change(role)
+        record(audit_actions.ROLE_UPDATE, actor=actor, target=role, changes=changes)
+    return role
+
+
+def _check_holders_after_role_change(role: Role) -> None:
+    holders = RoleGrant.objects.in_force().filter(role=role).values_list("employee_id", flat=True)
+    for employee_id in set(holders):
+        roles = [
+            g.role
+            for g in RoleGrant.objects.in_force()
+            .filter(employee_id=employee_id)
+            .select_related("role")
+        ]
+        codes = {r.code for r in roles}
+        permissions = set().union(*(set(r.permissions) for r in roles))
+        _refuse_conflicts(sod_conflicts(codes, permissions))

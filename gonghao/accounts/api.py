@@ -6,14 +6,18 @@ from datetime import timedelta
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Query, Router
+from django.utils.translation import gettext_lazy as _
+from ninja import Query, Router, Status
 
 from gonghao.access import services as access
+from gonghao.access.catalogue import PERMISSIONS
+from gonghao.access.models import Role, RoleGrant
 from gonghao.core.api_support import (
     AUTH_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
+    RecordId,
     paginate,
 )
 from gonghao.core.errors import NotFound, ValidationFailed
@@ -26,13 +30,22 @@ from .schemas import (
     EmployeeIn,
     EmployeeListOut,
     EmployeeOut,
+    GrantIn,
+    GrantListOut,
+    GrantOut,
     MeOut,
     OkOut,
     PasswordChangeIn,
+    PermissionOut,
     PersonalTokenIn,
     PersonalTokenOut,
+    RoleListOut,
+    RoleOut,
+    RolePatch,
     TokenIn,
     TokenOut,
+    WhoCanOut,
+    WhyOut,
 )
 
 auth_router = Router()
@@ -75,13 +88,17 @@ def change_password(request: HttpRequest, payload: PasswordChangeIn):
 @auth_router.post(
     "/logout",
     response={200: OkOut, **AUTH_ERRORS},
-    summary="Revoke the bearer token this request was made with",
+    summary="Log out: revoke the bearer token, or end the session, this request was made with",
 )
 def logout_token(request: HttpRequest):
     token = getattr(request, "api_token", None)
     if token is not None:
         services.revoke_token(token, actor=request.auth)
         services.record_logout(request.auth)
+    else:
+        from django.contrib.auth import logout
+
+        logout(request)  # the session cookie's session; the logout signal audits it
     return {"ok": True}
 
 
@@ -100,13 +117,13 @@ def create_personal_token(request: HttpRequest, payload: PersonalTokenIn):
     raw, token = services.issue_token(
         request.auth, name=payload.name, ttl=timedelta(days=payload.days), scope=payload.scope
     )
-    return 201, {"token": raw, "details": token}
+    return Status(201, {"token": raw, "details": token})
 
 
 @tokens_router.delete(
     "/{token_id}", response={200: OkOut, **WRITE_ERRORS}, summary="Revoke an API token"
 )
-def revoke_token(request: HttpRequest, token_id: int):
+def revoke_token(request: HttpRequest, token_id: RecordId):
     token = services.get_token_for(request.auth, token_id)
     services.revoke_token(token, actor=request.auth)
     return {"ok": True}
@@ -159,7 +176,7 @@ def _employee_out(employee: Employee) -> dict:
 def list_employees(
     request: HttpRequest,
     q: str = Query("", max_length=100),
-    department_id: int | None = None,
+    department_id: RecordId | None = None,
     status: str | None = Query(None, max_length=16),
     limit: int = 50,
     offset: int = 0,
@@ -220,4 +237,154 @@ def create_employee(request: HttpRequest, payload: EmployeeIn):
         email=payload.email,
         hire_date=payload.hire_date,
     )
-    return 201, {"employee_id": employee.employee_id, "initial_password": password}
+    return Status(201, {"employee_id": employee.employee_id, "initial_password": password})
+
+
+# --- roles, grants and the "why" explainer ------------------------------------------------------
+
+roles_router = Router()
+access_router = Router()
+
+
+def _role_out(role: Role) -> dict:
+    return {
+        "code": role.code,
+        "name": str(role),
+        "name_zh": role.name_zh,
+        "name_en": role.name_en,
+        "description": role.description,
+        "permissions": sorted(role.permissions),
+        "data_scope": role.data_scope,
+        "hidden_fields": sorted(role.hidden_fields),
+        "is_builtin": role.is_builtin,
+    }
+
+
+def _grant_out(grant: RoleGrant) -> dict:
+    return {
+        "role": grant.role.code,
+        "role_name": str(grant.role),
+        "data_scope": grant.role.data_scope,
+        "granted_by": grant.granted_by.employee_id if grant.granted_by_id else None,
+        "granted_at": grant.granted_at,
+        "expires_at": grant.expires_at,
+        "revoked_at": grant.revoked_at,
+        "in_force": grant.revoked_at is None and not grant.is_expired,
+    }
+
+
+@roles_router.get("", response={200: RoleListOut, **READ_ERRORS}, summary="List roles")
+def list_roles(request: HttpRequest):
+    access.require(request.auth, "role.view")
+    roles = list(Role.objects.all())
+    return {"items": [_role_out(r) for r in roles], "count": len(roles)}
+
+
+@roles_router.get("/{code}", response={200: RoleOut, **READ_ERRORS}, summary="One role")
+def get_role(request: HttpRequest, code: str):
+    access.require(request.auth, "role.view")
+    return _role_out(access.get_role(code))
+
+
+@roles_router.patch(
+    "/{code}",
+    response={200: RoleOut, **WRITE_ERRORS},
+    summary="Edit a role's names, permissions, data scope or hidden fields",
+)
+def update_role(request: HttpRequest, code: str, payload: RolePatch):
+    access.require(request.auth, "role.manage")
+    role = access.get_role(code)
+    fields = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    return _role_out(access.update_role(role, actor=request.auth, **fields))
+
+
+@access_router.get(
+    "/permissions",
+    response={200: list[PermissionOut], **AUTH_ERRORS},
+    summary="The permission catalogue",
+)
+def list_permissions(request: HttpRequest):
+    return [
+        {"code": p.code, "label": str(p.label)}
+        for p in sorted(PERMISSIONS.values(), key=lambda p: p.code)
+    ]
+
+
+def _permission_param(code: str) -> str:
+    if code not in PERMISSIONS:
+        raise ValidationFailed(field_errors={"permission": [str(_("Unknown permission."))]})
+    return code
+
+
+@access_router.get(
+    "/why",
+    response={200: WhyOut, **READ_ERRORS},
+    summary="Why can this 工号 do this? The grants that give the permission",
+)
+def why(
+    request: HttpRequest,
+    employee_id: str = Query(..., max_length=64),
+    permission: str = Query(..., max_length=64),
+):
+    access.require(request.auth, "role.view")
+    code = _permission_param(permission)
+    employee = services.find_employee(employee_id)
+    reasons = access.explain(employee, code)
+    return {
+        "employee_id": employee.employee_id,
+        "permission": code,
+        "allowed": bool(reasons),
+        "because": [_grant_out(r.grant) for r in reasons],
+    }
+
+
+@access_router.get(
+    "/who",
+    response={200: WhoCanOut, **READ_ERRORS},
+    summary="Who can do this? Every active employee holding the permission",
+)
+def who(request: HttpRequest, permission: str = Query(..., max_length=64)):
+    access.require(request.auth, "role.view")
+    code = _permission_param(permission)
+    grants = access.who_can(code)
+    items = [
+        {"employee_id": g.employee.employee_id, "name": g.employee.name, "grant": _grant_out(g)}
+        for g in grants
+    ]
+    return {"permission": code, "items": items, "count": len(items)}
+
+
+@employees_router.get(
+    "/{employee_id}/roles",
+    response={200: GrantListOut, **READ_ERRORS},
+    summary="An employee's role grants (in force and past)",
+)
+def list_grants(request: HttpRequest, employee_id: str):
+    access.require(request.auth, "role.view")
+    employee = services.find_employee(employee_id)
+    grants = RoleGrant.objects.filter(employee=employee).select_related("role", "granted_by")
+    items = [_grant_out(g) for g in grants]
+    return {"items": items, "count": len(items)}
+
+
+@employees_router.post(
+    "/{employee_id}/roles",
+    response={201: GrantOut, **WRITE_ERRORS},
+    summary="Grant a role (optionally until a time); refused on SoD conflict",
+)
+def grant(request: HttpRequest, employee_id: str, payload: GrantIn):
+    access.require(request.auth, "role.manage")
+    employee = services.find_employee(employee_id)
+    created = access.grant_role(
+        employee, payload.role, actor=request.auth, expires_at=payload.expires_at
+    )
+    return Status(201, _grant_out(created))
+
+
+@employees_router.delete(
+    "/{employee_id}/roles/{code}", response={200: GrantOut, **WRITE_ERRORS}, summary="Revoke a role"
+)
+def revoke(request: HttpRequest, employee_id: str, code: str):
+    access.require(request.auth, "role.manage")
+    employee = services.find_employee(employee_id)
+    return _grant_out(access.revoke_role(employee, code, actor=request.auth))

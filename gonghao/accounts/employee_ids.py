@@ -57,9 +57,13 @@ def normalise(raw: str) -> str:
 
 
 def is_valid(employee_id: str) -> bool:
-    """True when the (normalised) text has a 工号's shape and its check digit matches."""
+    """True when the (normalised) text has a 工号's shape and its check digit matches.
+
+    The digit count is fixed by the format: a Damm check digit stays valid when zeros are
+    appended, so "E00000170" must not pass for "E0000017".
+    """
     match = _STRUCTURE.match(employee_id)
-    if not match:
+    if not match or len(match.group(2)) != settings.GONGHAO_EMPLOYEE_ID_DIGITS + 1:
         return False
     return check_digit(employee_id[:-1]) == employee_id[-1]
 

@@ -37,7 +37,10 @@ class SessionLifetimeMiddleware:
                 )
                 logout(request)
                 if not request.path.startswith("/api/"):
-                    messages.info(request, _("Your session has ended. Please log in again."))
+                    messages.info(
+                        request,
+                        _("Your session has ended. Please log in again."),
+                    )
                     return redirect(f"{reverse('account_login')}?next={request.path}")
             else:
                 context.set_actor(user)
@@ -57,6 +60,9 @@ class PasswordChangeRequiredMiddleware:
             and not request.path.startswith("/api/")
             and not request.path.startswith(_ALLOWED_DURING_CHANGE)
         ):
-            messages.warning(request, _("Please choose a new password before you continue."))
+            messages.warning(
+                request,
+                _("Please choose a new password before you continue."),
+            )
             return redirect("account_change_password")
         return self.get_response(request)

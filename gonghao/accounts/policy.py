@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -39,13 +39,21 @@ PRESETS = {
 }
 
 
+# What GONGHAO_PASSWORD_OVERRIDES may change.
+KNOBS = frozenset(f.name for f in fields(PasswordPolicy)) - {"name"}
+
+
 def current() -> PasswordPolicy:
     preset = settings.GONGHAO_PASSWORD_PRESET
     if preset not in PRESETS:
         raise ImproperlyConfigured(
             f"GONGHAO_PASSWORD_PRESET must be one of {sorted(PRESETS)}, not {preset!r}"
         )
-    policy = replace(PRESETS[preset], **settings.GONGHAO_PASSWORD_OVERRIDES)
+    overrides = dict(settings.GONGHAO_PASSWORD_OVERRIDES)
+    unknown = sorted(set(overrides) - KNOBS)
+    if unknown:
+        raise ImproperlyConfigured(f"GONGHAO_PASSWORD_OVERRIDES has unknown keys: {unknown}")
+    policy = replace(PRESETS[preset], **overrides)
     if not 8 <= policy.min_length <= MAX_LENGTH:
         raise ImproperlyConfigured(f"password min_length must be between 8 and {MAX_LENGTH}")
     if not 0 <= policy.require_classes <= 4:

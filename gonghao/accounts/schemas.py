@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
+from gonghao.core.api_support import RecordId
+
 from .models import TokenScope
 
 
@@ -77,8 +79,8 @@ class EmployeeListOut(Schema):
 
 class EmployeeIn(Schema):
     name: str = Field(..., min_length=1, max_length=100)
-    department_id: int | None = None
-    position_id: int | None = None
+    department_id: RecordId | None = None
+    position_id: RecordId | None = None
     manager: str | None = Field(None, max_length=64, description="the manager's 工号")
     phone: str = Field("", max_length=32)
     email: str = Field("", max_length=254)
@@ -115,3 +117,73 @@ class ApiTokenListOut(Schema):
 class PersonalTokenOut(Schema):
     token: str
     details: ApiTokenOut
+
+
+class PermissionOut(Schema):
+    code: str
+    label: str
+
+
+class RoleOut(Schema):
+    code: str
+    name: str
+    name_zh: str
+    name_en: str
+    description: str
+    permissions: list[str]
+    data_scope: str
+    hidden_fields: list[str]
+    is_builtin: bool
+
+
+class RoleListOut(Schema):
+    items: list[RoleOut]
+    count: int
+
+
+class RolePatch(Schema):
+    name_zh: str | None = Field(None, max_length=100)
+    name_en: str | None = Field(None, max_length=100)
+    permissions: list[str] | None = None
+    data_scope: str | None = Field(None, max_length=20)
+    hidden_fields: list[str] | None = None
+
+
+class GrantIn(Schema):
+    role: str = Field(..., min_length=1, max_length=50)
+    expires_at: datetime | None = None
+
+
+class GrantOut(Schema):
+    role: str
+    role_name: str
+    data_scope: str
+    granted_by: str | None
+    granted_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    in_force: bool
+
+
+class GrantListOut(Schema):
+    items: list[GrantOut]
+    count: int
+
+
+class WhyOut(Schema):
+    employee_id: str
+    permission: str
+    allowed: bool
+    because: list[GrantOut]
+
+
+class WhoCanItem(Schema):
+    employee_id: str
+    name: str
+    grant: GrantOut
+
+
+class WhoCanOut(Schema):
+    permission: str
+    items: list[WhoCanItem]
+    count: int

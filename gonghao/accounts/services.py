@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from gonghao.access import services as access
@@ -98,7 +99,10 @@ def allocate_employee_id(*, actor: Any, purpose: str) -> EmployeeIdRecord:
                     status=409,
                 )
             # A number imported or issued under another scheme is skipped, never doubled.
-            if not EmployeeIdRecord.objects.filter(employee_id=employee_id).exists():
+            taken = EmployeeIdRecord.objects.filter(
+                Q(employee_id=employee_id) | Q(prefix=prefix, sequence=sequence)
+            )
+            if not taken.exists():
                 break
         entry = EmployeeIdRecord.objects.create(
             employee_id=employee_id, prefix=prefix, sequence=sequence, purpose=purpose
@@ -180,6 +184,10 @@ def create_employee(
     if check_permission:
         access.require(actor, "employee.manage")
     name = (name or "").strip()
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise ValidationFailed(
+            field_errors={"name": [str(_("The name contains control characters."))]}
+        )
     if not name or len(name) > 100:
         raise ValidationFailed(
             field_errors={"name": [str(_("A name of 1 to 100 characters is required."))]}
@@ -281,32 +289,55 @@ class _Failure:
 
 
 def _record_failure(employee_id: str, reason: str, employee: Employee | None = None) -> None:
+    # Text that is not even shaped like a 工号 may be a password typed into the wrong field:
+    # the log keeps only its length.
+    label = employee_id[:64] if employee_ids.is_valid(employee_id) else f"({len(employee_id)})"
     record(
         audit_actions.LOGIN_FAILED,
         actor=ActorKind.ANONYMOUS,
         target=employee,
         target_type="accounts.employee" if employee is None else "",
-        target_label=employee_id[:64],
+        target_label=label,
         params={"reason": reason},
     )
 
 
-def _register_wrong_password(employee: Employee) -> GonghaoError:
-    """Count a failure inside the window; lock the 工号 when the threshold is reached."""
-    now = clock.now()
-    window_start = employee.failure_window_started_at
+@dataclass
+class _UnknownIdState:
+    """Failure counters of a 工号 nobody holds, kept in the cache; same fields as Employee."""
+
+    failure_window_started_at: datetime | None = None
+    failed_login_count: int = 0
+    locked_until: datetime | None = None
+    lockout_count: int = 0
+
+
+def _count_wrong_password(state: Employee | _UnknownIdState, now: datetime) -> bool:
+    """Count a failure inside the window; lock when the threshold is reached. True if locked."""
+    window_start = state.failure_window_started_at
     if window_start is None or now - window_start > settings.GONGHAO_LOCKOUT_WINDOW:
-        employee.failure_window_started_at = now
-        employee.failed_login_count = 0
-    employee.failed_login_count += 1
+        state.failure_window_started_at = now
+        state.failed_login_count = 0
+    state.failed_login_count += 1
+    if state.failed_login_count < settings.GONGHAO_LOCKOUT_THRESHOLD:
+        return False
+    state.locked_until = now + lockout_duration(state.lockout_count)
+    state.lockout_count += 1
+    state.failed_login_count = 0
+    state.failure_window_started_at = None
+    return True
+
+
+def _locked_error(locked_until: datetime) -> AccountLocked:
+    return AccountLocked(details={"locked_until": locked_until.isoformat()})
+
+
+def _register_wrong_password(employee: Employee) -> GonghaoError:
+    now = clock.now()
+    locked = _count_wrong_password(employee, now)
     employee.last_failed_login_at = now
     fields = ["failure_window_started_at", "failed_login_count", "last_failed_login_at"]
-    locked = employee.failed_login_count >= settings.GONGHAO_LOCKOUT_THRESHOLD
     if locked:
-        employee.locked_until = now + lockout_duration(employee.lockout_count)
-        employee.lockout_count += 1
-        employee.failed_login_count = 0
-        employee.failure_window_started_at = None
         fields += ["locked_until", "lockout_count"]
     employee.save(update_fields=fields)
     _record_failure(employee.employee_id, "wrong_password", employee)
@@ -317,8 +348,24 @@ def _register_wrong_password(employee: Employee) -> GonghaoError:
             target=employee,
             params={"until": employee.locked_until.isoformat(timespec="seconds")},
         )
-        return AccountLocked(details={"locked_until": employee.locked_until.isoformat()})
+        return _locked_error(employee.locked_until)
     return InvalidCredentials()
+
+
+def _register_unknown_employee_id(employee_id: str) -> _Failure:
+    """Lock an unknown 工号 exactly as a real one: same counts, durations and answers."""
+    now = clock.now()
+    key = _unknown_failures_key(employee_id)
+    state = _UnknownIdState(**(cache.get(key) or {}))
+    _record_failure(employee_id, "unknown_employee_id")
+    if state.locked_until is not None and state.locked_until > now:
+        return _Failure(_locked_error(state.locked_until), "locked")
+    locked = _count_wrong_password(state, now)
+    keep = settings.GONGHAO_LOCKOUT_MAX_DURATION + settings.GONGHAO_LOCKOUT_WINDOW
+    cache.set(key, asdict(state), timeout=int(keep.total_seconds()))
+    if locked:
+        return _Failure(_locked_error(state.locked_until), "unknown_employee_id")
+    return _Failure(InvalidCredentials(), "unknown_employee_id")
 
 
 def authenticate_employee(raw_employee_id: str, password: str) -> Employee:
@@ -347,21 +394,11 @@ def authenticate_employee(raw_employee_id: str, password: str) -> Employee:
         employee = Employee.objects.select_for_update().filter(employee_id=employee_id).first()
         if employee is None:
             make_password(_DUMMY_PASSWORD)  # same cost as a real verification
-            count = _count_failure(
-                _unknown_failures_key(employee_id), settings.GONGHAO_LOCKOUT_WINDOW
-            )
-            error: GonghaoError = (
-                AccountLocked()
-                if count > settings.GONGHAO_LOCKOUT_THRESHOLD
-                else InvalidCredentials()
-            )
-            _record_failure(employee_id, "unknown_employee_id")
-            failure = _Failure(error, "unknown_employee_id")
+            failure = _register_unknown_employee_id(employee_id)
         elif employee.is_temporarily_locked:
+            make_password(_DUMMY_PASSWORD)  # as much work as for an unknown 工号
             _record_failure(employee_id, "locked", employee)
-            failure = _Failure(
-                AccountLocked(details={"locked_until": employee.locked_until.isoformat()}), "locked"
-            )
+            failure = _Failure(_locked_error(employee.locked_until), "locked")
         elif not employee.check_password(password):
             failure = _Failure(_register_wrong_password(employee), "wrong_password")
         elif not employee.is_active:

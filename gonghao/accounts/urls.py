@@ -7,3 +7,14 @@ urlpatterns = [
     path("new/", views.employee_create, name="employee_create"),
     path("<str:employee_id>/", views.employee_detail, name="employee_detail"),
 ]
+
+from . import access_views  # noqa: E402
+
+urlpatterns += [
+    path("<str:employee_id>/roles/", access_views.employee_grants, name="employee_grants"),
+    path(
+        "<str:employee_id>/roles/<slug:code>/revoke/",
+        access_views.employee_revoke,
+        name="employee_revoke",
+    ),
+]

@@ -148,11 +148,15 @@ class CharacterClassValidator:
 
 
 class HistoryValidator:
-    """Refuse the current password and the previous ones, as many as the policy says."""
+    """Refuse the current password and the previous ones, as many as the policy says.
+
+    The current password is refused under every policy: a "change" to the same password would
+    keep a one-time or expired password in use.
+    """
 
     def validate(self, password: str, user=None) -> None:
-        depth = policy.current().history
-        if not depth or user is None or user.pk is None:
+        depth = max(policy.current().history, 1)
+        if user is None or user.pk is None:
             return
         # The history's newest entry is normally the current password; dict keeps order.
         recent = [user.password, *user.password_history.values_list("password", flat=True)[:depth]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -33,10 +34,20 @@ def format_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def canonical_ip(value: str | None) -> str:
+    """One spelling per address: databases print some IPv6 forms differently (::ffff:1.2.3.4)."""
+    if not value:
+        return ""
+    try:
+        return ipaddress.ip_address(value).compressed
+    except ValueError:
+        return value
+
+
 def canonical_bytes(fields: dict[str, Any], prev_hash: str) -> bytes:
     payload = {name: fields[name] for name in HASHED_FIELDS}
     payload["occurred_at"] = format_time(payload["occurred_at"])
-    payload["client_ip"] = payload["client_ip"] or ""
+    payload["client_ip"] = canonical_ip(payload["client_ip"])
     payload["v"] = CHAIN_VERSION
     payload["prev_hash"] = prev_hash
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -20,11 +20,31 @@ from .models import ActorKind, AuditChainHead, AuditEvent
 MAX_LABEL = 255
 
 
+def _text(value: str) -> str:
+    # PostgreSQL text and jsonb cannot hold NUL characters; SQLite could, but both must agree.
+    return value.replace("\x00", "")
+
+
+# Python writes floats from 1e16 up in exponent form; jsonb gives them back as integers.
+_EXPONENT_FLOAT = 1e16
+
+
+def _json_clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(k): _json_clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_clean(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) >= _EXPONENT_FLOAT:
+        return int(value)
+    return value
+
+
 def _jsonable(value: Any) -> Any:
     """Round-trip through JSON so what we hash is exactly what the database gives back."""
     text = json.dumps(value or {}, cls=DjangoJSONEncoder, ensure_ascii=False, sort_keys=True)
-    # PostgreSQL's jsonb cannot hold NUL characters.
-    return json.loads(text.replace("\\u0000", ""))
+    return _json_clean(json.loads(text))
 
 
 def _normal_ip(value: str | None) -> str | None:
@@ -95,14 +115,14 @@ def record(
     fields: dict[str, Any] = {
         **_actor_fields(actor),
         "action": action,
-        "target_type": target_type,
-        "target_id": "" if target_id is None else str(target_id),
-        "target_label": (target_label or "")[:MAX_LABEL],
+        "target_type": _text(target_type),
+        "target_id": "" if target_id is None else _text(str(target_id)),
+        "target_label": _text(target_label or "")[:MAX_LABEL],
         "params": _jsonable(params),
         "changes": _jsonable(changes),
-        "request_id": ctx.request_id,
+        "request_id": _text(ctx.request_id),
         "client_ip": _normal_ip(ctx.client_ip),
-        "user_agent": ctx.user_agent,
+        "user_agent": _text(ctx.user_agent),
         "channel": ctx.channel,
     }
     with transaction.atomic():

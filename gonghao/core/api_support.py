@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Field, Schema
 from ninja.security import HttpBearer, SessionAuth
 
 from gonghao.core import context
 
 MAX_PAGE = 200
+
+# A database row id: bounded so a 20-digit number is a 422, not an overflow in the database.
+RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ErrorOut(Schema):
@@ -21,7 +24,7 @@ class ErrorOut(Schema):
 
 # Every authenticated operation can answer these; declared so the OpenAPI document says so.
 AUTH_ERRORS = {401: ErrorOut, 403: ErrorOut}
-READ_ERRORS = {**AUTH_ERRORS, 404: ErrorOut, 422: ErrorOut}
+READ_ERRORS = {**AUTH_ERRORS, 400: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS = {**AUTH_ERRORS, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -74,7 +77,10 @@ class Page(Schema):
     count: int
 
 
+MAX_OFFSET = 10**9
+
+
 def paginate(queryset, limit: int, offset: int) -> tuple[list[Any], int]:
     limit = max(1, min(limit, MAX_PAGE))
-    offset = max(0, offset)
+    offset = max(0, min(offset, MAX_OFFSET))
     return list(queryset[offset : offset + limit]), queryset.count()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext_lazy as _
 
 from . import context
 
@@ -41,3 +42,45 @@ class RequestContextMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class ApiJsonErrorsMiddleware:
+    """Answers under /api/ are JSON even when Django itself refuses a request (unknown path,
+    wrong method, an unreadable or oversized body, a NUL in the query string)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        if "\x00" in request.META.get("QUERY_STRING", "") or any(
+            "\x00" in value for values in request.GET.lists() for value in values[1]
+        ):
+            return _json_error(400, "bad_query", _("The query string contains a NUL character."))
+        response = self.get_response(request)
+        if response.status_code >= 400 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            code, message = _GENERIC.get(response.status_code, ("http_error", None))
+            return _json_error(
+                response.status_code, code, message or _("The request could not be completed.")
+            )
+        return response
+
+
+_GENERIC = {
+    400: ("bad_request", _("The request is malformed.")),
+    403: ("forbidden", _("The request was refused.")),
+    404: ("not_found", _("Not found.")),
+    405: ("method_not_allowed", _("This method is not allowed here.")),
+    413: ("body_too_large", _("The request body is too large.")),
+}
+
+
+def _json_error(status: int, code: str, message) -> JsonResponse:
+    return JsonResponse(
+        {"code": code, "message": str(message)},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )

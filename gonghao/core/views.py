@@ -46,3 +46,29 @@ def querystring_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+def domain_errors_as_pages(view):
+    """Turn NotFound / PermissionDenied raised by services into the 404 / 403 pages."""
+    from gonghao.core.errors import NotFound, PermissionDenied
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            return render(request, "404.html", status=404)
+        except PermissionDenied as error:
+            return render(request, "403.html", {"reason": error.message}, status=403)
+
+    return wrapper
+
+
+def apply_field_errors(form, error) -> None:
+    """Show a service's ValidationFailed beside the matching form fields."""
+    field_errors = getattr(error, "field_errors", None) or {}
+    if not field_errors:
+        form.add_error(None, str(error.message))
+    for field, messages in field_errors.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)

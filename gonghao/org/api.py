@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from gonghao.access.services import require
 from gonghao.accounts.services import InvalidEmployeeId, find_employee
-from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, paginate
+from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate
 from gonghao.core.errors import NotFound, ValidationFailed
 
 from . import services
@@ -26,6 +26,14 @@ from .schemas import (
 
 departments_router = Router()
 positions_router = Router()
+
+# Query values the databases can store and compare: no NUL (PostgreSQL refuses it in text), no
+# integer beyond 64 bits (SQLite cannot bind it). Otherwise a bad query string would be a 500.
+_MAX_ID = 2**63 - 1
+
+
+def _search():
+    return Query("", max_length=100, pattern=r"^[^\x00]*$")
 
 
 def _department_out(department: Department) -> dict:
@@ -62,8 +70,8 @@ def _resolve_head(raw: str | None):
 )
 def list_departments(
     request: HttpRequest,
-    q: str = Query("", max_length=100),
-    parent_id: int | None = None,
+    q: str = _search(),
+    parent_id: int | None = Query(None, ge=1, le=_MAX_ID),
     limit: int = 100,
     offset: int = 0,
 ):
@@ -79,7 +87,7 @@ def list_departments(
 @departments_router.get(
     "/{department_id}", response={200: DepartmentOut, **READ_ERRORS}, summary="One department"
 )
-def get_department(request: HttpRequest, department_id: int):
+def get_department(request: HttpRequest, department_id: RecordId):
     return _department_out(services.get_department(department_id))
 
 
@@ -95,13 +103,13 @@ def create_department(request: HttpRequest, payload: DepartmentIn):
         parent=_resolve_parent(payload.parent_id),
         head=_resolve_head(payload.head),
     )
-    return 201, _department_out(department)
+    return Status(201, _department_out(department))
 
 
 @departments_router.patch(
     "/{department_id}", response={200: DepartmentOut, **WRITE_ERRORS}, summary="Change a department"
 )
-def update_department(request: HttpRequest, department_id: int, payload: DepartmentPatch):
+def update_department(request: HttpRequest, department_id: RecordId, payload: DepartmentPatch):
     require(request.auth, "org.manage")
     department = services.get_department(department_id)
     fields = payload.dict(exclude_unset=True)
@@ -114,14 +122,17 @@ def update_department(request: HttpRequest, department_id: int, payload: Departm
         changes["head"] = _resolve_head(fields["head"])
     if "is_active" in fields and fields["is_active"] is not None:
         changes["is_active"] = fields["is_active"]
-    department = services.update_department(department, actor=request.auth, **changes)
+    try:
+        department = services.update_department(department, actor=request.auth, **changes)
+    except ValidationFailed as error:
+        # The service names the model field; the API client sent `parent_id`.
+        fields = {("parent_id" if k == "parent" else k): v for k, v in error.field_errors.items()}
+        raise ValidationFailed(error.message, field_errors=fields, code=error.code) from error
     return _department_out(department)
 
 
 @positions_router.get("", response={200: PositionListOut, **READ_ERRORS}, summary="List positions")
-def list_positions(
-    request: HttpRequest, q: str = Query("", max_length=100), limit: int = 100, offset: int = 0
-):
+def list_positions(request: HttpRequest, q: str = _search(), limit: int = 100, offset: int = 0):
     queryset = Position.objects.all()
     if q:
         queryset = queryset.filter(Q(code__icontains=q) | Q(name__icontains=q))
@@ -132,19 +143,21 @@ def list_positions(
 @positions_router.get(
     "/{position_id}", response={200: PositionOut, **READ_ERRORS}, summary="One position"
 )
-def get_position(request: HttpRequest, position_id: int):
+def get_position(request: HttpRequest, position_id: RecordId):
     return services.get_position(position_id)
 
 
 @positions_router.post("", response={201: PositionOut, **WRITE_ERRORS}, summary="Create a position")
 def create_position(request: HttpRequest, payload: PositionIn):
-    return 201, services.create_position(actor=request.auth, code=payload.code, name=payload.name)
+    return Status(
+        201, services.create_position(actor=request.auth, code=payload.code, name=payload.name)
+    )
 
 
 @positions_router.patch(
     "/{position_id}", response={200: PositionOut, **WRITE_ERRORS}, summary="Change a position"
 )
-def update_position(request: HttpRequest, position_id: int, payload: PositionPatch):
+def update_position(request: HttpRequest, position_id: RecordId, payload: PositionPatch):
     position = services.get_position(position_id)
     fields = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     return services.update_position(position, actor=request.auth, **fields)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ninja import Field, Schema
 
+from gonghao.core.api_support import RecordId
+
 
 class DepartmentOut(Schema):
     id: int
@@ -22,13 +24,13 @@ class DepartmentListOut(Schema):
 class DepartmentIn(Schema):
     code: str = Field(..., min_length=1, max_length=32)
     name: str = Field(..., min_length=1, max_length=100)
-    parent_id: int | None = None
+    parent_id: RecordId | None = None
     head: str | None = Field(None, max_length=64, description="the head's 工号")
 
 
 class DepartmentPatch(Schema):
     name: str | None = Field(None, min_length=1, max_length=100)
-    parent_id: int | None = None
+    parent_id: RecordId | None = None
     head: str | None = Field(None, max_length=64)
     is_active: bool | None = None
 

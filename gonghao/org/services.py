@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from django.db import transaction
@@ -41,7 +42,8 @@ def _clean_name(name: str) -> str:
         raise ValidationFailed(
             field_errors={"name": [_("A name of 1 to 100 characters is required.")]}
         )
-    if any(ord(ch) < 32 for ch in name):
+    # Cc: C0 and C1 controls and DEL, not only the characters below 32.
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
         raise ValidationFailed(field_errors={"name": [_("The name contains control characters.")]})
     return name
 

@@ -18,13 +18,16 @@ from .forms import DepartmentForm, PositionForm
 from .models import Department, Position
 
 
-def _apply_errors(form, error: GonghaoError) -> None:
+def _apply_errors(form, error: GonghaoError, field: str | None = None) -> None:
+    """Put a service error beside the field it is about (`field` when the error has none)."""
     if isinstance(error, ValidationFailed) and error.field_errors:
-        for field, errors in error.field_errors.items():
+        for name, errors in error.field_errors.items():
             for message in errors:
-                form.add_error(field if field in form.fields else None, message)
+                form.add_error(name if name in form.fields else None, message)
     else:
-        form.add_error(None, str(error.message))
+        if field is None and error.code == "duplicate_code":
+            field = "code"
+        form.add_error(field, str(error.message))
 
 
 @login_required
@@ -38,17 +41,23 @@ def department_list(request: HttpRequest):
             data = form.cleaned_data
             try:
                 head = find_employee(data["head"]) if data["head"] else None
-                department = services.create_department(
-                    actor=request.user,
-                    code=data["code"],
-                    name=data["name"],
-                    parent=data["parent"],
-                    head=head,
-                )
-                messages.success(request, _("Department %(name)s created.") % {"name": department})
-                return redirect("department_list")
             except GonghaoError as error:
-                _apply_errors(form, error)
+                _apply_errors(form, error, field="head")
+            else:
+                try:
+                    department = services.create_department(
+                        actor=request.user,
+                        code=data["code"],
+                        name=data["name"],
+                        parent=data["parent"],
+                        head=head,
+                    )
+                    messages.success(
+                        request, _("Department %(name)s created.") % {"name": department}
+                    )
+                    return redirect("department_list")
+                except GonghaoError as error:
+                    _apply_errors(form, error)
     departments = Department.objects.select_related("parent", "head").order_by("code")
     return render_page(
         request,

@@ -144,3 +144,11 @@ class MovableClock:
     def advance(self, **delta: float) -> datetime:
         self.current += timedelta(**delta)
         return self.current
+
+
+def api_for(employee: Employee, language: str = "en") -> ApiClient:
+    """A client with a token issued directly (no password check): for matrix-sized suites."""
+    from gonghao.accounts.services import issue_token
+
+    raw, _token = issue_token(employee, name="test")
+    return ApiClient(raw, language=language)

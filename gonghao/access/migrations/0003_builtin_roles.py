@@ -1,19 +1,31 @@
-"""Seed the built-in roles: the three separated duties of 等保2.0."""
+"""Seed the first built-in roles: the three separated duties of 等保2.0."""
 
 from django.db import migrations
 
-from gonghao.access.builtin import BUILTIN_ROLES, ensure_builtin_roles
+FIRST_ROLES = [
+    ("system_admin", "系统管理员", "System administrator",
+     ["employee.view", "employee.manage", "org.manage"]),
+    ("security_admin", "安全管理员", "Security administrator",
+     ["employee.view", "role.manage", "token.manage"]),
+    ("auditor", "审计员", "Auditor", ["audit.view", "audit.verify"]),
+]
 
 
 def seed(apps, schema_editor):
-    ensure_builtin_roles(apps.get_model("access", "Role"))
-
-
-def unseed(apps, schema_editor):
     Role = apps.get_model("access", "Role")
-    Role.objects.filter(code__in=[r["code"] for r in BUILTIN_ROLES], grants__isnull=True).delete()
+    for code, name_zh, name_en, permissions in FIRST_ROLES:
+        Role.objects.get_or_create(
+            code=code,
+            defaults={
+                "name_zh": name_zh,
+                "name_en": name_en,
+                "permissions": permissions,
+                "data_scope": "all",
+                "is_builtin": True,
+            },
+        )
 
 
 class Migration(migrations.Migration):
     dependencies = [("access", "0002_initial")]
-    operations = [migrations.RunPython(seed, unseed)]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

@@ -28,6 +28,7 @@ class Command(BaseCommand):
     def handle(self, *args, name: str, password_file: Path | None, role: str, **options):
         password = None
         if password_file is not None:
+            password_file = Path(password_file)  # call_command() passes options untyped
             try:
                 if str(password_file) == "-":
                     import sys

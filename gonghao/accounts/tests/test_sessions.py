@@ -1,0 +1,204 @@
+"""Web sessions: cookie flags, sliding idle timeout, absolute lifetime, inactive employees."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+import gonghao
+from gonghao.accounts import services
+from gonghao.accounts.models import ApiToken, Employee, EmployeeStatus
+from gonghao.testing.kit import PASSWORD, make_employee
+
+from .auth_support import LOGIN_URL, NEW_PASSWORD, events, web_login
+
+SESSION_COOKIE = django_settings.SESSION_COOKIE_NAME
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def employee(db):
+    return make_employee("张三")
+
+
+@pytest.fixture
+def logged_in(employee):
+    client = Client()
+    assert web_login(client, employee.employee_id).status_code == 302
+    return client
+
+
+def _session_row(client: Client) -> Session:
+    return Session.objects.get(session_key=client.cookies[SESSION_COOKIE].value)
+
+
+# --- the cookie --------------------------------------------------------------------------------
+
+
+def test_session_cookie_is_httponly_samesite_lax_and_ends_with_the_browser(employee):
+    response = web_login(Client(), employee.employee_id)
+
+    cookie = response.cookies[SESSION_COOKIE]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == ""
+    assert cookie["expires"] == ""
+    assert cookie["path"] == "/"
+
+
+def _load_settings(monkeypatch, tmp_path: Path, **env: str):
+    """Execute gonghao/settings.py afresh with a chosen environment."""
+    for name in ("GONGHAO_DEBUG", "GONGHAO_LOCAL_HTTP", "GONGHAO_SECURE_COOKIES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GONGHAO_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("GONGHAO_SECRET_KEY", "x" * 64)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    path = Path(gonghao.__file__).parent / "settings.py"
+    spec = importlib.util.spec_from_file_location("gonghao_settings_probe", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("env", "secure"),
+    [
+        ({}, True),
+        ({"GONGHAO_LOCAL_HTTP": "1"}, False),
+        ({"GONGHAO_DEBUG": "1"}, False),
+        ({"GONGHAO_LOCAL_HTTP": "1", "GONGHAO_SECURE_COOKIES": "1"}, True),
+    ],
+    ids=["production", "local-http", "debug", "forced"],
+)
+def test_cookies_are_secure_by_default(monkeypatch, tmp_path, env, secure):
+    probe = _load_settings(monkeypatch, tmp_path, **env)
+    assert probe.SESSION_COOKIE_SECURE is secure
+    assert probe.CSRF_COOKIE_SECURE is secure
+    assert probe.SESSION_COOKIE_HTTPONLY is True
+    assert probe.SESSION_COOKIE_SAMESITE == "Lax"
+
+
+# --- idle timeout ------------------------------------------------------------------------------
+
+
+def test_idle_timeout_is_thirty_minutes_and_slides(logged_in):
+    assert django_settings.SESSION_COOKIE_AGE == 1800
+    assert django_settings.SESSION_SAVE_EVERY_REQUEST is True
+    expires = _session_row(logged_in).expire_date
+    assert abs(expires - (timezone.now() + timedelta(minutes=30))) < timedelta(seconds=30)
+
+    # Nearly idle for half an hour: one request pushes the end back to 30 minutes from now.
+    Session.objects.filter(pk=_session_row(logged_in).pk).update(
+        expire_date=timezone.now() + timedelta(seconds=20)
+    )
+    assert logged_in.get("/").status_code == 200
+    expires = _session_row(logged_in).expire_date
+    assert expires - timezone.now() > timedelta(minutes=29)
+
+
+def test_idle_session_is_over(logged_in):
+    Session.objects.filter(pk=_session_row(logged_in).pk).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    response = logged_in.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+
+
+# --- absolute lifetime -------------------------------------------------------------------------
+
+
+def test_session_ends_twelve_hours_after_login_however_busy(employee, frozen_clock):
+    client = Client()
+    web_login(client, employee.employee_id)
+    for _ in range(3):
+        frozen_clock.advance(hours=3, minutes=59)
+        assert client.get("/").status_code == 200  # 11h57m in all
+    assert events("auth.session.expired") == []
+
+    frozen_clock.advance(minutes=4)  # 12h01m
+    response = client.get("/me/tokens/", headers={"Accept-Language": "en"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN_URL}?next=/me/tokens/"
+    [expired] = events("auth.session.expired")
+    assert expired.actor_employee_id == employee.employee_id
+    assert expired.params == {"reason": "absolute_lifetime"}
+    assert client.get("/").status_code == 302  # the session is gone, not just refused once
+    assert len(events("auth.session.expired")) == 1
+    # Logging in again starts a new twelve hours.
+    web_login(client, employee.employee_id)
+    assert client.get("/").status_code == 200
+
+
+def test_expired_session_is_refused_by_the_api(employee, frozen_clock):
+    client = Client()
+    web_login(client, employee.employee_id)
+    assert client.get("/api/v1/me").status_code == 200
+    frozen_clock.advance(hours=12, minutes=1)
+
+    response = client.get("/api/v1/me", headers={"Accept-Language": "en"})
+
+    assert response.status_code == 401
+    assert len(events("auth.session.expired")) == 1
+
+
+# --- the employee behind the session -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "status", [EmployeeStatus.DISABLED, EmployeeStatus.DEPARTED, EmployeeStatus.PENDING]
+)
+def test_session_ends_when_the_employee_is_no_longer_active(employee, logged_in, status):
+    Employee.objects.filter(pk=employee.pk).update(status=status)
+    response = logged_in.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+    assert logged_in.get("/api/v1/me").status_code == 401
+
+
+def test_session_ends_when_the_password_changes_elsewhere(employee, logged_in):
+    services.set_password(employee, NEW_PASSWORD, actor=employee)
+    assert logged_in.get("/").status_code == 302
+
+
+def test_api_writes_with_a_session_need_the_csrf_token(employee):
+    client = Client(enforce_csrf_checks=True)
+    client.get(LOGIN_URL)
+    client.post(
+        LOGIN_URL,
+        {
+            "login": employee.employee_id,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+        },
+    )
+    assert client.get("/api/v1/me").status_code == 200
+
+    refused = client.post("/api/v1/auth/tokens", {"name": "x"}, content_type="application/json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "csrf_failed"
+    assert not ApiToken.objects.exists()
+
+    accepted = client.post(
+        "/api/v1/auth/tokens",
+        {"name": "x"},
+        content_type="application/json",
+        headers={"X-CSRFToken": client.cookies["csrftoken"].value},
+    )
+    assert accepted.status_code == 201

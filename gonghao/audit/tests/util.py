@@ -1,0 +1,48 @@
+"""Small helpers shared by the audit tests: the chain head, events after a point, raw SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+
+from gonghao.audit.chain import GENESIS_HASH
+from gonghao.audit.models import AuditChainHead, AuditEvent
+from gonghao.audit.registry import AUDIT_VERIFIED
+from gonghao.audit.services import record
+
+TABLE = "audit_auditevent"
+
+
+def head() -> tuple[int, str]:
+    """The chain head as (last_seq, last_hash); the genesis when nothing was written yet."""
+    row = AuditChainHead.objects.filter(pk=1).first()
+    return (row.last_seq, row.last_hash) if row else (0, GENESIS_HASH)
+
+
+def last_seq() -> int:
+    return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def events_after(seq: int) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(seq__gt=seq).order_by("seq"))
+
+
+def actions_after(seq: int) -> list[str]:
+    """The action codes written after `seq`, in the order they were written."""
+    return [e.action for e in events_after(seq)]
+
+
+def record_some(count: int, **kwargs: Any) -> list[AuditEvent]:
+    """`count` audit.verify events (a code every installation has), numbered in params."""
+    return [
+        record(AUDIT_VERIFIED, params={"result": f"r{i}", "checked": i}, **kwargs)
+        for i in range(count)
+    ]
+
+
+def execute(sql: str, params: list[Any] | None = None) -> int:
+    """Run raw SQL on the default connection; the number of rows it touched."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params or [])
+        return cursor.rowcount

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CrmConfig(AppConfig):
+    name = "gonghao.crm"
+    label = "crm"
+    verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from . import audit_actions, permissions  # noqa: F401  (registration side effects)

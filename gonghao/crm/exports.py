@@ -1,0 +1,88 @@
+"""Exporting customers as CSV (UTF-8 with BOM, as Excel in China expects), audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from gonghao.access.services import has_permission, hidden_fields_for, require
+from gonghao.audit.services import record
+
+from . import audit_actions
+from . import permissions as perms
+from .constants import SENSITIVE_FIELDS
+from .queries import CustomerFilter, customers_for, present
+
+COLUMNS = (
+    ("id", _("ID")),
+    ("kind", _("Kind")),
+    ("name", _("Name")),
+    ("industry", _("Industry")),
+    ("level", _("Level")),
+    ("source", _("Source")),
+    ("status", _("Status")),
+    ("owner", _("Owner 工号")),
+    ("phone", _("Phone")),
+    ("email", _("E-mail")),
+    ("id_number", _("ID number")),
+    ("address", _("Address")),
+    ("tags", _("Tags")),
+    ("notes", _("Notes")),
+    ("updated_at", _("Updated at")),
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> str:
+    """Neutralise spreadsheet formulas (=cmd|…) so an exported cell can never execute."""
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def export_rows(actor: Any, filters: CustomerFilter) -> tuple[list[str], list[list[str]]]:
+    """Header and rows the actor may export: scope, hidden fields, masking unless allowed."""
+    require(actor, perms.EXPORT)
+    hidden = {h.split(".", 1)[1] for h in hidden_fields_for(actor, perms.EXPORT)}
+    shown = [(key, title) for key, title in COLUMNS if key not in hidden]
+    clear = has_permission(actor, perms.VIEW_SENSITIVE)
+    reveal = SENSITIVE_FIELDS if clear else ()
+    rows: list[list[str]] = []
+    for customer in customers_for(actor, filters, permission=perms.EXPORT).iterator(
+        chunk_size=2000
+    ):
+        data = present(customer, actor, permission=perms.EXPORT, reveal=reveal)
+        data["id"] = customer.pk
+        data["owner"] = customer.owner.employee_id if customer.owner_id else ""
+        data["updated_at"] = customer.updated_at.isoformat(timespec="seconds")
+        rows.append([safe_cell(data[key]) for key, _title in shown])
+    with transaction.atomic():
+        record(
+            audit_actions.CUSTOMER_EXPORT,
+            actor=actor,
+            target_type="crm.customer",
+            params={"count": len(rows)},
+            changes={
+                "filter": [None, {k: v for k, v in asdict(filters).items() if v}],
+                "clear_personal_data": [None, clear],
+            },
+        )
+    return [str(title) for _key, title in shown], rows
+
+
+def render_csv(header: list[str], rows: list[list[str]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    for line in (header, *rows):
+        writer.writerow(line)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)

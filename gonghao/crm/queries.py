@@ -1,0 +1,149 @@
+"""Reading customers within the actor's scope; presenting them masked and field-filtered."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from gonghao.access.scopes import reach_of
+from gonghao.access.services import has_permission, hidden_fields_for
+from gonghao.core.errors import NotFound, PermissionDenied
+
+from . import permissions as perms
+from .constants import SENSITIVE_FIELDS
+from .masking import mask
+from .models import Customer
+
+
+def restrict(queryset: QuerySet[Customer], actor: Any, permission: str) -> QuerySet[Customer]:
+    """Narrow any customer queryset to the rows the actor reaches with `permission`."""
+    reach = reach_of(actor, permission)
+    if reach.nothing:
+        return queryset.none()
+    return queryset.filter(reach.q())
+
+
+def require_any_access(actor: Any, permission: str = perms.VIEW) -> None:
+    """Callers without the permission at all are refused outright (403), whatever the record."""
+    if not has_permission(actor, permission):
+        raise PermissionDenied()
+
+
+def get_customer_for(
+    actor: Any, customer_id: int, permission: str = perms.VIEW, *, deleted: bool = False
+) -> Customer:
+    """The customer if the actor can see it (else 404) and may act on it (else 403)."""
+    require_any_access(actor, perms.VIEW if not deleted else perms.RESTORE)
+    base = Customer.objects.select_related("owner", "owner_department", "created_by", "updated_by")
+    base = base.filter(deleted_at__isnull=not deleted)
+    visible_permission = perms.VIEW if not deleted else perms.RESTORE
+    customer = restrict(base, actor, visible_permission).filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound(code="customer_not_found")
+    if permission != visible_permission:
+        if not has_permission(actor, permission):
+            raise PermissionDenied()
+        if not reach_of(actor, permission).covers(customer.owner_id, customer.owner_department_id):
+            raise PermissionDenied()
+    return customer
+
+
+SORTS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "level": ("level", "name", "id"),
+}
+
+
+@dataclass
+class CustomerFilter:
+    q: str = ""
+    status: str = ""
+    level: str = ""
+    source: str = ""
+    kind: str = ""
+    owner_id: int | None = None
+    department_id: int | None = None
+    tag: str = ""
+    sort: str = "-updated"
+    deleted: bool = False
+
+
+def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.VIEW):
+    """The customers the actor may list under `permission`, searched, filtered and sorted.
+
+    Search and filters never reach fields the actor's roles hide.
+    """
+    visible_permission = perms.RESTORE if filters.deleted else permission
+    require_any_access(actor, visible_permission)
+    hidden = hidden_fields_for(actor, visible_permission)
+    queryset = Customer.objects.select_related("owner", "owner_department")
+    queryset = queryset.filter(deleted_at__isnull=not filters.deleted)
+    queryset = restrict(queryset, actor, visible_permission)
+    text = filters.q.strip()
+    if text:
+        condition = Q(name__icontains=text)
+        digits = re.sub(r"\D", "", text)
+        if len(digits) >= 3 and "customer.phone" not in hidden:
+            condition |= Q(phone_digits__contains=digits)
+        if "@" in text and "customer.email" not in hidden:
+            condition |= Q(email__icontains=text)
+        queryset = queryset.filter(condition)
+    for name in ("status", "kind"):
+        value = getattr(filters, name)
+        if value:
+            queryset = queryset.filter(**{name: value})
+    for name in ("level", "source", "tags"):
+        value = filters.tag if name == "tags" else getattr(filters, name)
+        if value and f"customer.{name}" not in hidden:
+            lookup = "tags__icontains" if name == "tags" else name
+            queryset = queryset.filter(**{lookup: value})
+    if filters.owner_id is not None:
+        queryset = queryset.filter(owner_id=filters.owner_id)
+    if filters.department_id is not None:
+        queryset = queryset.filter(owner_department_id=filters.department_id)
+    order = SORTS.get(filters.sort, SORTS["-updated"])
+    if "customer.level" in hidden and filters.sort == "level":
+        order = SORTS["-updated"]
+    return queryset.order_by(*order)
+
+
+PUBLIC_FIELDS = ("kind", "name", "status")
+OPTIONAL_FIELDS = (
+    "industry",
+    "level",
+    "source",
+    "phone",
+    "email",
+    "id_number",
+    "address",
+    "tags",
+    "notes",
+)
+
+
+def present(
+    customer: Customer, actor: Any, *, permission: str = perms.VIEW, reveal: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The customer as the actor may see it: hidden fields left out, personal data masked.
+
+    `reveal` names sensitive fields to show in clear; callers must have checked and audited it.
+    """
+    hidden = hidden_fields_for(actor, permission)
+    data: dict[str, Any] = {name: getattr(customer, name) for name in PUBLIC_FIELDS}
+    for name in OPTIONAL_FIELDS:
+        if f"customer.{name}" in hidden:
+            continue
+        value = getattr(customer, name)
+        if name in SENSITIVE_FIELDS and name not in reveal:
+            value = mask(name, value)
+        data[name] = value
+    data["hidden_fields"] = sorted(h.split(".", 1)[1] for h in hidden if h.startswith("customer."))
+    return data

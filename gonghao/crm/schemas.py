@@ -1,0 +1,84 @@
+"""Request and response bodies of the customers API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Field, Schema
+
+from .constants import CustomerKind, CustomerStatus
+
+
+class OwnerRef(Schema):
+    employee_id: str
+    name: str
+
+
+class CustomerOut(Schema):
+    id: int
+    kind: str
+    name: str
+    status: str
+    industry: str | None = None
+    level: str | None = None
+    source: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    id_number: str | None = None
+    address: str | None = None
+    tags: str | None = None
+    notes: str | None = None
+    hidden_fields: list[str]
+    owner: OwnerRef | None
+    owner_department_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class CustomerListOut(Schema):
+    items: list[CustomerOut]
+    count: int
+
+
+class CustomerIn(Schema):
+    kind: CustomerKind = CustomerKind.COMPANY
+    name: str = Field(..., min_length=1, max_length=200)
+    industry: str = Field("", max_length=100)
+    level: str = Field("", max_length=2)
+    source: str = Field("", max_length=20)
+    status: CustomerStatus = CustomerStatus.LEAD
+    phone: str = Field("", max_length=32)
+    email: str = Field("", max_length=254)
+    id_number: str = Field("", max_length=32)
+    address: str = Field("", max_length=300)
+    tags: str = Field("", max_length=300)
+    notes: str = Field("", max_length=5000)
+    owner: str | None = Field(None, max_length=64, description="the owner's 工号; default: you")
+
+
+class CustomerPatch(Schema):
+    kind: CustomerKind | None = None
+    name: str | None = Field(None, min_length=1, max_length=200)
+    industry: str | None = Field(None, max_length=100)
+    level: str | None = Field(None, max_length=2)
+    source: str | None = Field(None, max_length=20)
+    status: CustomerStatus | None = None
+    phone: str | None = Field(None, max_length=32)
+    email: str | None = Field(None, max_length=254)
+    id_number: str | None = Field(None, max_length=32)
+    address: str | None = Field(None, max_length=300)
+    tags: str | None = Field(None, max_length=300)
+    notes: str | None = Field(None, max_length=5000)
+
+
+class TransferIn(Schema):
+    owner: str = Field(..., min_length=1, max_length=64, description="the new owner's 工号")
+
+
+class RevealIn(Schema):
+    fields: list[str] = Field(..., min_length=1, max_length=3)
+
+
+class RevealOut(Schema):
+    values: dict[str, str]
