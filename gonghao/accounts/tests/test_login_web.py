@@ -6,7 +6,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
-from django.template import TemplateSyntaxError
 from django.test import Client
 
 from gonghao.accounts.models import EmployeeStatus

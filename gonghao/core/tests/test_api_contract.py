@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
 
 from gonghao.accounts.services import issue_token
