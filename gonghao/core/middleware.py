@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import context
@@ -84,3 +87,31 @@ def _json_error(status: int, code: str, message) -> JsonResponse:
         status=status,
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+TIME_ZONE_COOKIE = "gonghao_tz"
+
+
+class ViewerTimeZoneMiddleware:
+    """Show times in the viewer's own time zone (the browser reports it in a cookie);
+    the configured zone otherwise. Times are stored in UTC either way."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        name = request.COOKIES.get(TIME_ZONE_COOKIE, "")
+        zone = _zone(name) if name else None
+        if zone is None:
+            return self.get_response(request)
+        with timezone.override(zone):
+            return self.get_response(request)
+
+
+def _zone(name: str):
+    if len(name) > 64:
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None

@@ -1,0 +1,83 @@
+"""Realistic test data at volume: departments, employees with roles, customers (Chinese and
+English names, mainland phone numbers). Rows are bulk-inserted: this is set-up, not the
+behaviour being measured."""
+
+from __future__ import annotations
+
+import random
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆帅旭宁龙林欣怡佳琪晨雨"
+CITIES = ["上海", "北京", "深圳", "杭州", "广州", "成都", "南京", "武汉", "苏州", "西安", "天津", "重庆"]
+TRADES = ["科技", "贸易", "制造", "物流", "餐饮", "医疗", "教育", "建材", "电子", "化工", "服饰", "汽配"]
+EN_WORDS = ["Global", "Pacific", "Sino", "Bright", "Golden", "Dragon", "Star", "Unity", "Apex", "Nova"]
+EN_TRADES = ["Trading", "Logistics", "Electronics", "Foods", "Textiles", "Robotics", "Pharma"]
+PREFIXES = ["138", "139", "136", "137", "150", "151", "158", "186", "187", "188", "135", "159"]
+
+
+def person_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 1, 2))))
+
+
+def company_name(rng: random.Random, n: int) -> str:
+    if rng.random() < 0.15:
+        return f"{rng.choice(EN_WORDS)} {rng.choice(EN_TRADES)} Co. {n}"
+    return f"{rng.choice(CITIES)}{person_name(rng)}{rng.choice(TRADES)}有限公司{n}"
+
+
+def phone(rng: random.Random) -> str:
+    return rng.choice(PREFIXES) + f"{rng.randrange(10**8):08d}"
+
+
+def build(customers: int, employees: int = 200, seed: int = 7) -> dict:
+    """Fill the database; returns the actors the benchmarks use."""
+    from django.contrib.auth.hashers import make_password
+
+    from gonghao.access.builtin import ensure_builtin_roles
+    from gonghao.access.models import Role, RoleGrant
+    from gonghao.accounts.models import Employee
+    from gonghao.accounts.services import allocate_employee_id
+    from gonghao.core import clock
+    from gonghao.crm.models import Customer
+    from gonghao.org.models import Department
+
+    rng = random.Random(seed)
+    ensure_builtin_roles()
+    root = Department.objects.create(code="HQ", name="总部")
+    departments = [
+        Department.objects.create(code=f"D{i:02d}", name=f"销售{i}部", parent=root) for i in range(10)
+    ]
+    password = make_password("Bench-Password-2024!")
+    staff: list[Employee] = []
+    for i in range(employees):
+        entry = allocate_employee_id(actor=None, purpose="bench")
+        staff.append(
+            Employee.objects.create(
+                employee_id=entry.employee_id, name=person_name(rng), status="active",
+                department=departments[i % len(departments)], password=password,
+                password_changed_at=clock.now(),
+            )
+        )
+    roles = {r.code: r for r in Role.objects.all()}
+    now = clock.now()
+    RoleGrant.objects.bulk_create(
+        [RoleGrant(employee=e, role=roles["sales"], granted_at=now) for e in staff[1:]]
+        + [RoleGrant(employee=staff[0], role=roles["customer_service"], granted_at=now)]
+    )
+    batch: list[Customer] = []
+    for n in range(customers):
+        owner = staff[1 + n % (len(staff) - 1)]
+        number = phone(rng)
+        batch.append(
+            Customer(
+                kind="company", name=company_name(rng, n), owner=owner,
+                owner_department_id=owner.department_id, phone="+86" + number,
+                phone_digits=number, level=rng.choice("ABCD"), status="active",
+                created_by=owner, updated_by=owner,
+            )
+        )
+        if len(batch) == 5000:
+            Customer.objects.bulk_create(batch)
+            batch = []
+    Customer.objects.bulk_create(batch)
+    return {"agent": staff[0], "rep": staff[1]}
