@@ -23,7 +23,8 @@ from .schemas import (
     TransferIn,
 )
 
-router = Router()
+# Fields a role hides are left out of each item (not sent as null): exclude_unset.
+router = Router(exclude_unset=True)
 
 
 def customer_out(customer: Customer, actor) -> dict:

@@ -11,7 +11,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from gonghao.access.services import has_permission, hidden_fields_for, require
+from gonghao.access.scopes import reach_of
+from gonghao.access.services import hidden_fields_for, require
 from gonghao.audit.services import record
 
 from . import audit_actions
@@ -52,12 +53,17 @@ def export_rows(actor: Any, filters: CustomerFilter) -> tuple[list[str], list[li
     require(actor, perms.EXPORT)
     hidden = {h.split(".", 1)[1] for h in hidden_fields_for(actor, perms.EXPORT)}
     shown = [(key, title) for key, title in COLUMNS if key not in hidden]
-    clear = has_permission(actor, perms.VIEW_SENSITIVE)
-    reveal = SENSITIVE_FIELDS if clear else ()
+    # Personal data in clear only for rows inside the reach of customer.view_sensitive, as
+    # for a reveal: exporting must not widen that scope to the (often larger) export scope.
+    sensitive = reach_of(actor, perms.VIEW_SENSITIVE)
+    clear = False
     rows: list[list[str]] = []
     for customer in customers_for(actor, filters, permission=perms.EXPORT).iterator(
         chunk_size=2000
     ):
+        in_clear = sensitive.covers(customer.owner_id, customer.owner_department_id)
+        clear = clear or in_clear
+        reveal = SENSITIVE_FIELDS if in_clear else ()
         data = present(customer, actor, permission=perms.EXPORT, reveal=reveal)
         data["id"] = customer.pk
         data["owner"] = customer.owner.employee_id if customer.owner_id else ""

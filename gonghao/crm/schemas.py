@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from .constants import CustomerKind, CustomerStatus
 
@@ -42,6 +43,9 @@ class CustomerListOut(Schema):
 
 
 class CustomerIn(Schema):
+    # An unknown field is refused (422), not silently dropped: a typo must not lose data.
+    model_config = ConfigDict(extra="forbid")
+
     kind: CustomerKind = CustomerKind.COMPANY
     name: str = Field(..., min_length=1, max_length=200)
     industry: str = Field("", max_length=100)
@@ -58,6 +62,8 @@ class CustomerIn(Schema):
 
 
 class CustomerPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     kind: CustomerKind | None = None
     name: str | None = Field(None, min_length=1, max_length=200)
     industry: str | None = Field(None, max_length=100)

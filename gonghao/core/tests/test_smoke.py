@@ -28,3 +28,19 @@ def test_me_with_token(admin_api, cast):
     body = admin_api.get("/api/v1/me").json()
     assert body["employee_id"] == cast.admin.employee_id
     assert "employee.manage" in body["permissions"]
+
+
+def test_collectstatic_and_manifest_serve_the_layout(tmp_path, settings, client, db):
+    """Production storage: every static file the base layout names is in the manifest."""
+    from django.core.management import call_command
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert b"bootstrap.min." in response.content
+    assert (tmp_path / "vendor" / "bootstrap" / "bootstrap.min.css").exists()
