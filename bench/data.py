@@ -8,9 +8,46 @@ import random
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆帅旭宁龙林欣怡佳琪晨雨"
-CITIES = ["上海", "北京", "深圳", "杭州", "广州", "成都", "南京", "武汉", "苏州", "西安", "天津", "重庆"]
-TRADES = ["科技", "贸易", "制造", "物流", "餐饮", "医疗", "教育", "建材", "电子", "化工", "服饰", "汽配"]
-EN_WORDS = ["Global", "Pacific", "Sino", "Bright", "Golden", "Dragon", "Star", "Unity", "Apex", "Nova"]
+CITIES = [
+    "上海",
+    "北京",
+    "深圳",
+    "杭州",
+    "广州",
+    "成都",
+    "南京",
+    "武汉",
+    "苏州",
+    "西安",
+    "天津",
+    "重庆",
+]
+TRADES = [
+    "科技",
+    "贸易",
+    "制造",
+    "物流",
+    "餐饮",
+    "医疗",
+    "教育",
+    "建材",
+    "电子",
+    "化工",
+    "服饰",
+    "汽配",
+]
+EN_WORDS = [
+    "Global",
+    "Pacific",
+    "Sino",
+    "Bright",
+    "Golden",
+    "Dragon",
+    "Star",
+    "Unity",
+    "Apex",
+    "Nova",
+]
 EN_TRADES = ["Trading", "Logistics", "Electronics", "Foods", "Textiles", "Robotics", "Pharma"]
 PREFIXES = ["138", "139", "136", "137", "150", "151", "158", "186", "187", "188", "135", "159"]
 
@@ -45,7 +82,8 @@ def build(customers: int, employees: int = 200, seed: int = 7) -> dict:
     ensure_builtin_roles()
     root = Department.objects.create(code="HQ", name="总部")
     departments = [
-        Department.objects.create(code=f"D{i:02d}", name=f"销售{i}部", parent=root) for i in range(10)
+        Department.objects.create(code=f"D{i:02d}", name=f"销售{i}部", parent=root)
+        for i in range(10)
     ]
     password = make_password("Bench-Password-2024!")
     staff: list[Employee] = []
@@ -53,8 +91,11 @@ def build(customers: int, employees: int = 200, seed: int = 7) -> dict:
         entry = allocate_employee_id(actor=None, purpose="bench")
         staff.append(
             Employee.objects.create(
-                employee_id=entry.employee_id, name=person_name(rng), status="active",
-                department=departments[i % len(departments)], password=password,
+                employee_id=entry.employee_id,
+                name=person_name(rng),
+                status="active",
+                department=departments[i % len(departments)],
+                password=password,
                 password_changed_at=clock.now(),
             )
         )
@@ -68,14 +109,19 @@ def build(customers: int, employees: int = 200, seed: int = 7) -> dict:
     for n in range(customers):
         owner = staff[1 + n % (len(staff) - 1)]
         number = phone(rng)
-        batch.append(
-            Customer(
-                kind="company", name=company_name(rng, n), owner=owner,
-                owner_department_id=owner.department_id, phone="+86" + number,
-                phone_digits=number, level=rng.choice("ABCD"), status="active",
-                created_by=owner, updated_by=owner,
-            )
+        customer = Customer(
+            kind="company",
+            name=company_name(rng, n),
+            owner=owner,
+            owner_department_id=owner.department_id,
+            phone="+86" + number,
+            level=rng.choice("ABCD"),
+            status="active",
+            created_by=owner,
+            updated_by=owner,
         )
+        customer.refresh_search_fields()
+        batch.append(customer)
         if len(batch) == 5000:
             Customer.objects.bulk_create(batch)
             batch = []

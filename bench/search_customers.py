@@ -64,7 +64,9 @@ def main() -> None:
 
     started = time.perf_counter()
     actors = build(size)
-    print(f"{connection.vendor}: {size} customers generated in {time.perf_counter() - started:.1f}s")
+    print(
+        f"{connection.vendor}: {size} customers generated in {time.perf_counter() - started:.1f}s"
+    )
 
     terms = ["上海", "科技", "张伟", "Dragon", "13812", "有限公司99", "王", "Robotics Co. 4"]
 

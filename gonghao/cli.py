@@ -17,13 +17,27 @@ USAGE = """usage: gonghao <command> [options]
 Any other Django management command works too (gonghao help lists them)."""
 
 
+def cli_language() -> str:
+    """Messages follow the shell's locale: Chinese for zh_*, English otherwise."""
+    for name in ("GONGHAO_CLI_LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return "zh-hans" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help"):
         print(USAGE)
         return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gonghao.settings")
+    import django
     from django.core.management import execute_from_command_line
+    from django.utils import translation
+
+    django.setup()
+    translation.activate(cli_language())
 
     if args[0] == "migrate":
         execute_from_command_line(["gonghao", *args])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,8 +26,9 @@ class CustomerQuerySet(models.QuerySet):
 class Customer(models.Model):
     """A customer record, owned by one employee; the owner's department drives data scopes.
 
-    `phone_digits` keeps the phone number's digits for search; `deleted_at` makes deletion
-    soft, so an administrator can restore.
+    `name_folded` and `phone_digits` are kept for search (no function on the column at query
+    time, so the database can scan or index them directly); `deleted_at` makes deletion soft,
+    so an administrator can restore.
     """
 
     kind = models.CharField(
@@ -57,6 +61,7 @@ class Customer(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     phone_digits = models.CharField(_("phone digits"), max_length=20, blank=True, editable=False)
+    name_folded = models.CharField(_("name for search"), max_length=200, blank=True, editable=False)
     email = models.EmailField(_("e-mail"), blank=True)
     id_number = models.CharField(_("ID number"), max_length=32, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
@@ -107,3 +112,23 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    SEARCH_FIELDS = ("name_folded", "phone_digits")
+
+    def save(self, *args, **kwargs):
+        self.refresh_search_fields()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *self.SEARCH_FIELDS}
+        super().save(*args, **kwargs)
+
+    def refresh_search_fields(self) -> None:
+        """Derive the search columns; bulk inserts call this themselves (they skip save())."""
+        self.name_folded = fold(self.name)
+        digits = re.sub(r"\D", "", self.phone or "")
+        self.phone_digits = digits[2:] if (self.phone or "").startswith("+86") else digits
+
+
+def fold(text: str) -> str:
+    """Case-folded, full-width to ASCII: what search compares."""
+    return unicodedata.normalize("NFKC", text or "").casefold()

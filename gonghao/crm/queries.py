@@ -15,7 +15,7 @@ from gonghao.core.errors import NotFound, PermissionDenied
 from . import permissions as perms
 from .constants import SENSITIVE_FIELDS
 from .masking import mask
-from .models import Customer
+from .models import Customer, fold
 
 
 def restrict(queryset: QuerySet[Customer], actor: Any, permission: str) -> QuerySet[Customer]:
@@ -89,7 +89,7 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
     queryset = restrict(queryset, actor, visible_permission)
     text = filters.q.strip()
     if text:
-        condition = Q(name__icontains=text)
+        condition = Q(name_folded__contains=fold(text))
         digits = re.sub(r"\D", "", text)
         if len(digits) >= 3 and "customer.phone" not in hidden:
             condition |= Q(phone_digits__contains=digits)

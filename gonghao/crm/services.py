@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.conf import settings
@@ -73,11 +72,6 @@ def _check_owner_in_reach(actor: Any, permission: str, owner: Any) -> None:
         )
 
 
-def _phone_digits(phone: str) -> str:
-    digits = re.sub(r"\D", "", phone)
-    return digits[2:] if phone.startswith("+86") else digits
-
-
 def create_customer(*, actor: Any, data: dict[str, Any], owner: Any = None) -> Customer:
     require(actor, perms.CREATE)
     unknown = set(data) - set(EDITABLE_FIELDS)
@@ -91,7 +85,6 @@ def create_customer(*, actor: Any, data: dict[str, Any], owner: Any = None) -> C
         customer = Customer(**cleaned)
         customer.owner = owner
         customer.owner_department_id = owner.department_id
-        customer.phone_digits = _phone_digits(customer.phone)
         customer.created_by = actor
         customer.updated_by = actor
         customer.save()
@@ -122,7 +115,6 @@ def update_customer(customer_id: int, *, actor: Any, data: dict[str, Any]) -> Cu
         before = snapshot(customer)
         for name, value in cleaned.items():
             setattr(customer, name, value)
-        customer.phone_digits = _phone_digits(customer.phone)
         changes = diff(before, snapshot(customer))
         if not changes:
             return customer

@@ -59,7 +59,8 @@ def clean_customer_fields(data: dict[str, Any], *, partial: bool) -> dict[str, A
             continue
         cleaned[name] = value
     if not partial or "name" in cleaned:
-        if not cleaned.get("name"):
+        # A name refused above keeps its own, clearer message.
+        if not cleaned.get("name") and "name" not in errors:
             errors["name"] = [_("A name is required.")]
     choices = {
         "kind": CustomerKind.values,

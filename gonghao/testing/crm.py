@@ -95,17 +95,12 @@ def make_crm_cast() -> CrmCast:
             rep_a,
             "上海甲公司",
             phone="+8613812341234",
-            phone_digits="13812341234",
             email="buyer@jia.example.cn",
             level="A",
             notes="大客户",
             address="上海市浦东新区",
         ),
-        customer_b=make_customer(
-            rep_b, "杭州乙公司", phone="+8613912345678", phone_digits="13912345678", level="B"
-        ),
-        customer_c=make_customer(
-            rep_c, "北京丙公司", phone="+8613712345678", phone_digits="13712345678"
-        ),
+        customer_b=make_customer(rep_b, "杭州乙公司", phone="+8613912345678", level="B"),
+        customer_c=make_customer(rep_c, "北京丙公司", phone="+8613712345678"),
     )
     return cast

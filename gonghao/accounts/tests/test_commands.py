@@ -260,3 +260,7 @@ def test_console_script_end_to_end(tmp_path):
     refused = gonghao("createadmin", "--name", "Y", "--password-file", str(tmp_path / "weak"))
     assert refused.returncode != 0
     assert "password" in refused.stderr.lower()
+    # The command line speaks the shell's language.
+    env["LANG"] = "zh_CN.UTF-8"
+    refused = gonghao("createadmin", "--name", "Y", "--password-file", str(tmp_path / "weak"))
+    assert "密码" in refused.stderr

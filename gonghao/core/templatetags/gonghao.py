@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
 
 register = template.Library()
@@ -27,3 +29,9 @@ def show_value(value):
     if value is None or value == "":
         return "—"
     return value
+
+
+@register.filter
+def drop_empty_items(html):
+    """Remove empty <li></li> (validators that are switched off give no help text)."""
+    return re.sub(r"<li>\s*</li>", "", str(html or ""))
