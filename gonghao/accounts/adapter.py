@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
+from django.shortcuts import resolve_url
 
 from gonghao.core.errors import GonghaoError
 
@@ -25,3 +26,6 @@ class EmployeeAccountAdapter(DefaultAccountAdapter):
 
     def set_password(self, user, password: str) -> None:
         services.set_password(user, password, actor=user)
+
+    def get_password_change_redirect_url(self, request) -> str:
+        return resolve_url("home")

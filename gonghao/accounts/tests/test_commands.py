@@ -21,6 +21,15 @@ from gonghao.audit.models import AuditEvent
 from gonghao.audit.services import verify_chain
 from gonghao.testing.kit import PASSWORD, make_employee
 
+
+@pytest.fixture(autouse=True)
+def english():
+    """Commands speak the active language; these assertions read the English text."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
 STRONG = "Quiet-Harbour-Lantern-7302"
 
 
