@@ -15,6 +15,22 @@ CUSTOMER_FULL = [
     "customer.view_sensitive",
 ]
 
+OPPORTUNITY_FULL = [
+    "opportunity.view",
+    "opportunity.create",
+    "opportunity.edit",
+    "opportunity.delete",
+]
+
+# Permissions added to the built-in roles after their first release, by the migration that
+# introduced them (crm 0005): appended, never removing what an administrator changed.
+ADDED_IN_CRM_0005 = {
+    "system_admin": ["pipeline.manage"],
+    "department_head": ["interaction.create", *OPPORTUNITY_FULL],
+    "sales": ["interaction.create", "opportunity.view", "opportunity.create", "opportunity.edit"],
+    "customer_service": ["interaction.create"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -29,6 +45,7 @@ BUILTIN_ROLES = [
             "role.view",
             "customer.view",
             "customer.restore",
+            "pipeline.manage",
         ],
         "data_scope": "all",
         "hidden_fields": [],
@@ -57,7 +74,13 @@ BUILTIN_ROLES = [
         "name_zh": "部门负责人",
         "name_en": "Department head",
         "description": "Sees and manages the customers of the department and its sub-departments.",
-        "permissions": ["employee.view", "role.view", *CUSTOMER_FULL],
+        "permissions": [
+            "employee.view",
+            "role.view",
+            *CUSTOMER_FULL,
+            "interaction.create",
+            *OPPORTUNITY_FULL,
+        ],
         "data_scope": "department_tree",
         "hidden_fields": [],
     },
@@ -71,6 +94,10 @@ BUILTIN_ROLES = [
             "customer.create",
             "customer.edit",
             "customer.view_sensitive",
+            "interaction.create",
+            "opportunity.view",
+            "opportunity.create",
+            "opportunity.edit",
         ],
         "data_scope": "own",
         "hidden_fields": [],
@@ -80,7 +107,7 @@ BUILTIN_ROLES = [
         "name_zh": "客服",
         "name_en": "Customer service",
         "description": "Views every customer, read only, with personal data masked.",
-        "permissions": ["customer.view"],
+        "permissions": ["customer.view", "interaction.create"],
         "data_scope": "all",
         "hidden_fields": [],
     },

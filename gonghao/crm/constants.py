@@ -35,3 +35,21 @@ class CustomerStatus(models.TextChoices):
 
 
 SENSITIVE_FIELDS = ("phone", "email", "id_number")
+
+
+class InteractionKind(models.TextChoices):
+    CALL = "call", _("Call")
+    VISIT = "visit", _("Visit")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("E-mail")
+    WECHAT = "wechat", _("WeChat")
+    NOTE = "note", _("Note")
+    SERVICE_REQUEST = "service_request", _("Service request")
+
+
+class Currency(models.TextChoices):
+    CNY = "CNY", _("Chinese yuan (CNY)")
+    USD = "USD", _("US dollar (USD)")
+    EUR = "EUR", _("Euro (EUR)")
+    HKD = "HKD", _("Hong Kong dollar (HKD)")
+    JPY = "JPY", _("Japanese yen (JPY)")

@@ -27,3 +27,22 @@ HIDEABLE = {
     "tags": register_hideable_field("customer.tags", _("Customer tags")),
     "notes": register_hideable_field("customer.notes", _("Customer notes")),
 }
+
+# Follow-ups: service staff log service requests on customers they may only view.
+INTERACTION_CREATE = register_permission(
+    "interaction.create", _("Record follow-ups (interactions) on customers you can see")
+)
+
+# Opportunities have their own owner and scope.
+OPPORTUNITY_VIEW = register_permission("opportunity.view", _("View opportunities"))
+OPPORTUNITY_CREATE = register_permission("opportunity.create", _("Create opportunities"))
+OPPORTUNITY_EDIT = register_permission(
+    "opportunity.edit", _("Edit opportunities and move them through the pipeline")
+)
+OPPORTUNITY_DELETE = register_permission("opportunity.delete", _("Delete opportunities"))
+PIPELINE_MANAGE = register_permission("pipeline.manage", _("Configure the pipeline's stages"))
+
+OPPORTUNITY_HIDEABLE = {
+    "amount": register_hideable_field("opportunity.amount", _("Opportunity amount")),
+    "probability": register_hideable_field("opportunity.probability", _("Opportunity probability")),
+}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from gonghao.access.builtin import ensure_builtin_roles
 from gonghao.accounts.models import Employee
+from gonghao.crm.builtin import ensure_default_stages
 from gonghao.crm.models import Customer
 from gonghao.org.models import Department
 
@@ -66,6 +67,7 @@ def make_customer(owner: Employee, name: str, **fields) -> Customer:
 
 def make_crm_cast() -> CrmCast:
     ensure_builtin_roles()
+    ensure_default_stages()
     hq = Department.objects.create(code="HQ", name="总部")
     sales = Department.objects.create(code="SALES", name="销售部", parent=hq)
     sales_east = Department.objects.create(code="SALES-E", name="华东销售", parent=sales)

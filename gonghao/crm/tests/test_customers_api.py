@@ -18,7 +18,9 @@ BASE = "/api/v1/customers"
 
 
 def customer_events(since: int = 0) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action__startswith="customer.", seq__gt=since).order_by("seq"))
+    return list(
+        AuditEvent.objects.filter(action__startswith="customer.", seq__gt=since).order_by("seq")
+    )
 
 
 def last_seq() -> int:
@@ -125,7 +127,11 @@ def test_create_refuses_bad_input_with_field_errors(crm):
         ({"name": "   "}, "name", "A name is required."),
         ({"name": "名" * 201}, "name", None),
         ({"name": "甲\x07公司"}, "name", "Control characters are not allowed."),
-        ({"name": "甲公司", "address": "上海\x00浦东"}, "address", "Control characters are not allowed."),
+        (
+            {"name": "甲公司", "address": "上海\x00浦东"},
+            "address",
+            "Control characters are not allowed.",
+        ),
         ({"name": 123}, "name", None),
         ({"name": "甲公司", "kind": "robot"}, "kind", None),
         ({"name": "甲公司", "level": "Z"}, "level", "Choose one of: A, B, C, D"),
@@ -246,9 +252,7 @@ def test_no_clear_personal_data_reaches_the_audit_log(crm):
     ]
     secrets = ["13655556666", "13677778888", "secret.person", "other.person", "19491231"]
     for event in AuditEvent.objects.all():
-        text = json.dumps(
-            [event.params, event.changes, event.target_label], ensure_ascii=False
-        )
+        text = json.dumps([event.params, event.changes, event.target_label], ensure_ascii=False)
         for secret in secrets:
             assert secret not in text, (event.action, text)
 
@@ -336,12 +340,33 @@ def test_transfer_moves_owner_and_department_and_is_audited(crm):
 
 
 def test_list_filters_sort_and_paginate(crm):
-    make_customer(crm.rep_a, "Acme Ltd", status="active", level="A", source="referral",
-                  kind="company", tags="VIP,制造")
-    make_customer(crm.rep_b, "Beta Ltd", status="active", level="C", source="website",
-                  kind="person", tags="制造")
-    make_customer(crm.rep_a, "Gamma Ltd", status="lost", level="C", source="referral",
-                  kind="person", tags="VIPX")
+    make_customer(
+        crm.rep_a,
+        "Acme Ltd",
+        status="active",
+        level="A",
+        source="referral",
+        kind="company",
+        tags="VIP,制造",
+    )
+    make_customer(
+        crm.rep_b,
+        "Beta Ltd",
+        status="active",
+        level="C",
+        source="website",
+        kind="person",
+        tags="制造",
+    )
+    make_customer(
+        crm.rep_a,
+        "Gamma Ltd",
+        status="lost",
+        level="C",
+        source="referral",
+        kind="person",
+        tags="VIPX",
+    )
     make_customer(crm.rep_c, "Delta Ltd", status="active", level="A")  # outside head's scope
     api = api_for(crm.head)
 

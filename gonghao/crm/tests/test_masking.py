@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from django.test import Client
 
 from gonghao.access.models import Role
@@ -81,9 +80,7 @@ def test_reveal_for_those_who_may_is_audited_without_the_value(crm):
     Customer.objects.filter(pk=crm.customer_b.pk).update(
         email="boss@yi.example.cn", id_number=ID_NUMBER
     )
-    response = api_for(crm.rep_a).post(
-        f"{BASE}/{crm.customer_a.pk}/reveal", {"fields": ["phone"]}
-    )
+    response = api_for(crm.rep_a).post(f"{BASE}/{crm.customer_a.pk}/reveal", {"fields": ["phone"]})
     assert response.status_code == 200
     assert response.json() == {"values": {"phone": "+8613812341234"}}
 
@@ -193,9 +190,7 @@ def test_hidden_phone_is_not_searchable_nor_revealable(crm):
     assert "phone" not in api.get(f"{BASE}/{crm.customer_c.pk}").json()
 
     hide("sales", "customer.phone")
-    response = api_for(crm.rep_a).post(
-        f"{BASE}/{crm.customer_a.pk}/reveal", {"fields": ["phone"]}
-    )
+    response = api_for(crm.rep_a).post(f"{BASE}/{crm.customer_a.pk}/reveal", {"fields": ["phone"]})
     assert response.status_code == 422
     assert response.json()["code"] == "field_hidden"
     assert "customer.reveal" not in [e.action for e in customer_events()]

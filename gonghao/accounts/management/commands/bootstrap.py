@@ -33,6 +33,10 @@ class Command(BaseCommand):
                     f"  One-time password / 一次性密码: {password}",
                     "  Log in at http://127.0.0.1:8000/ and choose a new password.",
                     "  登录后须立即修改密码。This password is shown only once.",
+                    "Separated duties (等保2.0): roles are granted by a security administrator",
+                    "and the audit log is read by an auditor. Create them with:",
+                    "  gonghao createadmin --name 安全管理员 --role security_admin",
+                    "  gonghao createadmin --name 审计员 --role auditor",
                     bar,
                 ]
             )

@@ -1,0 +1,24 @@
+"""Seed the default pipeline and give the built-in roles the follow-up and opportunity
+permissions (appended: an administrator's own changes to a role are kept)."""
+
+from django.db import migrations
+
+def seed(apps, schema_editor):
+    from gonghao.access.builtin import ADDED_IN_CRM_0005
+    from gonghao.crm.builtin import ensure_default_stages
+
+    ensure_default_stages(apps.get_model("crm", "Stage"))
+    Role = apps.get_model("access", "Role")
+    for code, added in ADDED_IN_CRM_0005.items():
+        role = Role.objects.filter(code=code, is_builtin=True).first()
+        if role is not None:
+            role.permissions = sorted(set(role.permissions) | set(added))
+            role.save(update_fields=["permissions"])
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("crm", "0004_contacts_interactions_opportunities"),
+        ("access", "0005_builtin_roles_v2"),
+    ]
+    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
