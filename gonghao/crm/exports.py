@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -18,6 +19,7 @@ from gonghao.audit.services import record
 from . import audit_actions
 from . import permissions as perms
 from .constants import SENSITIVE_FIELDS
+from .masking import mask_phone
 from .queries import CustomerFilter, customers_for, present
 
 COLUMNS = (
@@ -48,6 +50,14 @@ def safe_cell(value: Any) -> str:
     return text
 
 
+def _audited_filter(filters: CustomerFilter) -> dict[str, Any]:
+    """The export's filter as the audit log keeps it: a phone number searched for is masked."""
+    recorded = {k: v for k, v in asdict(filters).items() if v}
+    if len(re.sub(r"\D", "", recorded.get("q", ""))) >= 7:
+        recorded["q"] = mask_phone(recorded["q"].strip())
+    return recorded
+
+
 def export_rows(actor: Any, filters: CustomerFilter) -> tuple[list[str], list[list[str]]]:
     """Header and rows the actor may export: scope, hidden fields, masking unless allowed."""
     require(actor, perms.EXPORT)
@@ -76,7 +86,7 @@ def export_rows(actor: Any, filters: CustomerFilter) -> tuple[list[str], list[li
             target_type="crm.customer",
             params={"count": len(rows)},
             changes={
-                "filter": [None, {k: v for k, v in asdict(filters).items() if v}],
+                "filter": [None, _audited_filter(filters)],
                 "clear_personal_data": [None, clear],
             },
         )

@@ -76,6 +76,14 @@ class CustomerFilter:
     deleted: bool = False
 
 
+def search_digits(text: str) -> str:
+    """The digits to look for in phone numbers: "+86 138 1234 1234" searches 13812341234."""
+    digits = re.sub(r"\D", "", text)
+    if text.lstrip().startswith("+86") or (len(digits) == 13 and digits.startswith("86")):
+        digits = digits[2:]
+    return digits
+
+
 def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.VIEW):
     """The customers the actor may list under `permission`, searched, filtered and sorted.
 
@@ -90,7 +98,7 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
     text = filters.q.strip()
     if text:
         condition = Q(name_folded__contains=fold(text))
-        digits = re.sub(r"\D", "", text)
+        digits = search_digits(text)
         if len(digits) >= 3 and "customer.phone" not in hidden:
             condition |= Q(phone_digits__contains=digits)
         if "@" in text and "customer.email" not in hidden:
