@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from gonghao.core import clock, context
 
 from . import registry
-from .chain import GENESIS_HASH, compute_hash
+from .chain import GENESIS_HASH, HASHED_FIELDS, compute_hash
 from .models import ActorKind, AuditChainHead, AuditEvent
 
 MAX_LABEL = 255
@@ -150,24 +150,7 @@ VERIFY_BATCH = 5000
 
 
 def _events_in_order() -> Iterable[dict[str, Any]]:
-    names = [
-        "seq",
-        "occurred_at",
-        "actor_kind",
-        "actor_employee_id",
-        "action",
-        "target_type",
-        "target_id",
-        "target_label",
-        "params",
-        "changes",
-        "request_id",
-        "client_ip",
-        "user_agent",
-        "channel",
-        "prev_hash",
-        "hash",
-    ]
+    names = [*HASHED_FIELDS, "prev_hash", "hash"]
     last_seq = 0
     while True:
         batch = list(
