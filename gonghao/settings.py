@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "gonghao.accounts",
     "gonghao.access",
     "gonghao.crm",
+    "gonghao.messaging",
 ]
 
 MIDDLEWARE = [

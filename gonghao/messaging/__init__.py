@@ -1,0 +1,1 @@
+"""Messages to people: a durable outbox table, templates in two languages, pluggable senders."""
