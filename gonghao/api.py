@@ -22,6 +22,10 @@ from gonghao.audit.api import router as audit_router
 from gonghao.core.api_support import API_AUTH
 from gonghao.core.errors import GonghaoError
 from gonghao.crm.api import router as customers_router
+from gonghao.crm.contacts_api import router as contacts_router
+from gonghao.crm.opportunities_api import router as opportunities_router
+from gonghao.crm.opportunities_api import stages_router as pipeline_stages_router
+from gonghao.lifecycle.api import router as employee_requests_router
 from gonghao.org.api import departments_router, positions_router
 
 
@@ -117,9 +121,13 @@ api.add_router("/auth", auth_router, tags=["auth"])
 api.add_router("/auth/tokens", tokens_router, tags=["auth"])
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/employees", employees_router, tags=["employees"])
+api.add_router("/employee-requests", employee_requests_router, tags=["employee requests"])
 api.add_router("/departments", departments_router, tags=["organisation"])
 api.add_router("/positions", positions_router, tags=["organisation"])
 api.add_router("/audit-events", audit_router, tags=["audit"])
 api.add_router("/roles", roles_router, tags=["access"])
 api.add_router("/access", access_router, tags=["access"])
 api.add_router("/customers", customers_router, tags=["customers"])
+api.add_router("/opportunities", opportunities_router, tags=["opportunities"])
+api.add_router("/pipeline/stages", pipeline_stages_router, tags=["pipeline"])
+api.add_router("/", contacts_router)  # tags per operation: contacts, interactions

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "gonghao.access",
     "gonghao.crm",
     "gonghao.messaging",
+    "gonghao.lifecycle",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,9 @@ LOGGING = {
 }
 
 APP_TITLE = _("Gonghao CRM")
+
+# Four eyes on onboarding: an approver must hold every role the request asks for.
+GONGHAO_APPROVER_MUST_HOLD_ROLES = env.bool("GONGHAO_APPROVER_MUST_HOLD_ROLES", default=True)
 
 # Trace reads of personal data: opening a customer and every export write an audit event.
 GONGHAO_AUDIT_READS = env.bool("GONGHAO_AUDIT_READS", default=True)

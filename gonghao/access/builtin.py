@@ -31,6 +31,12 @@ ADDED_IN_CRM_0005 = {
     "customer_service": ["interaction.create"],
 }
 
+# Added by the lifecycle app's migration 0002 (onboarding requests), in the same way.
+ADDED_IN_LIFECYCLE_0002 = {
+    "system_admin": ["employee.approve"],
+    "department_head": ["employee.request"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -46,6 +52,7 @@ BUILTIN_ROLES = [
             "customer.view",
             "customer.restore",
             "pipeline.manage",
+            "employee.approve",
         ],
         "data_scope": "all",
         "hidden_fields": [],
@@ -80,6 +87,7 @@ BUILTIN_ROLES = [
             *CUSTOMER_FULL,
             "interaction.create",
             *OPPORTUNITY_FULL,
+            "employee.request",
         ],
         "data_scope": "department_tree",
         "hidden_fields": [],

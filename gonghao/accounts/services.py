@@ -183,6 +183,26 @@ def create_employee(
     """
     if check_permission:
         access.require(actor, "employee.manage")
+    name = clean_employee_name(name)
+    with transaction.atomic():
+        id_entry = allocate_employee_id(actor=actor, purpose=purpose)
+        return create_employee_with_id(
+            actor=actor,
+            id_entry=id_entry,
+            name=name,
+            department=department,
+            position=position,
+            manager=manager,
+            phone=phone,
+            email=email,
+            hire_date=hire_date,
+            status=status,
+            password=password,
+        )
+
+
+def clean_employee_name(name: str) -> str:
+    """The name stripped; ValidationFailed (field `name`) when empty, too long or with controls."""
     name = (name or "").strip()
     if any(unicodedata.category(ch) == "Cc" for ch in name):
         raise ValidationFailed(
@@ -192,8 +212,38 @@ def create_employee(
         raise ValidationFailed(
             field_errors={"name": [str(_("A name of 1 to 100 characters is required."))]}
         )
+    return name
+
+
+def create_employee_with_id(
+    *,
+    actor: Any,
+    id_entry: EmployeeIdRecord,
+    name: str,
+    department: Any = None,
+    position: Any = None,
+    manager: Employee | None = None,
+    phone: str = "",
+    email: str = "",
+    hire_date: Any = None,
+    status: str = EmployeeStatus.ACTIVE,
+    password: str | None = None,
+    audit_params: dict[str, Any] | None = None,
+) -> tuple[Employee, str | None]:
+    """Create an employee holding an already reserved 工号 (onboarding reserves it at filing).
+
+    The caller has checked the permission; the registry entry moves reserved → assigned.
+    `audit_params` are added to the employee.create event (e.g. the onboarding request id).
+    """
+    name = clean_employee_name(name)
     with transaction.atomic():
-        id_entry = allocate_employee_id(actor=actor, purpose=purpose)
+        id_entry = EmployeeIdRecord.objects.select_for_update().get(pk=id_entry.pk)
+        if id_entry.state != EmployeeIdState.RESERVED:
+            raise GonghaoError(
+                _("This 工号 is not reserved; it cannot be given to a new employee."),
+                code="employee_id_not_reserved",
+                status=409,
+            )
         employee = Employee(
             employee_id=id_entry.employee_id,
             name=name,
@@ -230,6 +280,7 @@ def create_employee(
             audit_actions.EMPLOYEE_CREATE,
             actor=actor,
             target=employee,
+            params=audit_params,
             changes={
                 k: [None, v] for k, v in employee_snapshot(employee).items() if v not in (None, "")
             },

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gonghao.access import services as access
+from gonghao.core import home as home_page
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
 from gonghao.core.views import paginate, permission_required, querystring_without_page
 
@@ -41,6 +42,7 @@ def home(request: HttpRequest):
             "permissions": sorted(access.permissions_of(employee)),
             "password_expires_at": expires,
             "password_expiry_warning": warning,
+            "home_sections": home_page.sections_for(request),
         },
     )
 

@@ -8,4 +8,4 @@ class CrmConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from . import audit_actions, permissions  # noqa: F401  (registration side effects)
+        from . import audit_actions, followups, permissions  # noqa: F401  (registration)

@@ -14,3 +14,25 @@ CUSTOMER_TRANSFER = register(
 CUSTOMER_VIEW = register("customer.view", _("Viewed customer %(target)s"))
 CUSTOMER_REVEAL = register("customer.reveal", _("Revealed the %(field)s of customer %(target)s"))
 CUSTOMER_EXPORT = register("customer.export", _("Exported %(count)s customers"))
+
+# Contacts and follow-ups: the target is the customer, so they show in the customer's trail.
+CONTACT_CREATE = register("contact.create", _("Added contact %(contact)s to customer %(target)s"))
+CONTACT_UPDATE = register("contact.update", _("Edited contact %(contact)s of customer %(target)s"))
+CONTACT_DELETE = register("contact.delete", _("Deleted contact %(contact)s of customer %(target)s"))
+CONTACT_REVEAL = register(
+    "contact.reveal", _("Revealed the %(field)s of contact %(contact)s of customer %(target)s")
+)
+INTERACTION_CREATE = register(
+    "interaction.create", _("Recorded a %(kind)s with customer %(target)s")
+)
+INTERACTION_FOLLOW_UP_DONE = register(
+    "interaction.follow_up_done", _("Marked a follow-up with customer %(target)s done")
+)
+OPPORTUNITY_CREATE = register("opportunity.create", _("Added opportunity %(target)s"))
+OPPORTUNITY_UPDATE = register("opportunity.update", _("Edited opportunity %(target)s"))
+OPPORTUNITY_DELETE = register("opportunity.delete", _("Deleted opportunity %(target)s"))
+OPPORTUNITY_STAGE = register(
+    "opportunity.stage", _("Moved opportunity %(target)s from %(from)s to %(to)s")
+)
+STAGE_CREATE = register("stage.create", _("Added pipeline stage %(target)s"))
+STAGE_UPDATE = register("stage.update", _("Edited pipeline stage %(target)s"))

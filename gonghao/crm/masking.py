@@ -1,4 +1,4 @@
-"""Masking personal data for display: 138****1234, z***@example.com, 110101********1234."""
+"""Masking personal data for display: 138****1234, z***@example.com, 110101********1234, w***9."""
 
 from __future__ import annotations
 
@@ -29,7 +29,18 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
-_MASKS = {"phone": mask_phone, "email": mask_email, "id_number": mask_id_number}
+def mask_wechat(value: str) -> str:
+    if len(value) <= 2:
+        return "*" * len(value)
+    return value[:1] + "***" + value[-1:]
+
+
+_MASKS = {
+    "phone": mask_phone,
+    "email": mask_email,
+    "id_number": mask_id_number,
+    "wechat": mask_wechat,
+}
 
 
 def mask(field: str, value: str) -> str:

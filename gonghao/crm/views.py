@@ -1,4 +1,4 @@
-"""Customer pages: list and search, detail with audited reveal, create, edit, delete, transfer."""
+"""Customer pages: list and search, the customer 360 page, create, edit, delete, transfer."""
 
 from __future__ import annotations
 
@@ -23,9 +23,12 @@ from gonghao.core.views import (
 
 from . import permissions as perms
 from . import services
+from .contacts_views import contacts_context, timeline_context
 from .exports import export_rows, render_csv
 from .forms import CustomerForm, CustomerSearchForm, OwnerForm
 from .queries import CustomerFilter, customers_for, get_customer_for, present
+
+AUDIT_TRAIL_LENGTH = 20
 
 
 def _rows(customers, actor):
@@ -82,6 +85,12 @@ def customer_detail(request: HttpRequest, customer_id: int):
             customer.owner_id, customer.owner_department_id
         )
 
+    audit_trail = None
+    if has_permission(actor, "audit.view"):
+        from gonghao.audit.queries import AuditFilter, events_for
+
+        trail = AuditFilter(target_type="crm.customer", target_id=str(customer.pk))
+        audit_trail = list(events_for(actor, trail)[:AUDIT_TRAIL_LENGTH])
     return render(
         request,
         "crm/customer_detail.html",
@@ -92,6 +101,10 @@ def customer_detail(request: HttpRequest, customer_id: int):
             "can_delete": may(perms.DELETE),
             "can_transfer": may(perms.TRANSFER),
             "can_reveal": may(perms.VIEW_SENSITIVE),
+            # The customer 360: contacts, follow-ups, and the audit trail for auditors.
+            **contacts_context(actor, customer),
+            **timeline_context(actor, customer),
+            "audit_trail": audit_trail,
         },
     )
 

@@ -30,6 +30,7 @@ def english():
     with translation.override("en"):
         yield
 
+
 STRONG = "Quiet-Harbour-Lantern-7302"
 
 

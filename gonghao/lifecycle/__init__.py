@@ -1,0 +1,1 @@
+"""Employee lifecycle: onboarding requests (access reviews and offboarding come later)."""

@@ -1,0 +1,5 @@
+"""Constants of the lifecycle app."""
+
+ONBOARDING_PURPOSE = "onboarding"
+MAX_REASON = 500
+MAX_ROLES = 20
