@@ -19,6 +19,8 @@ def pytest_configure(config) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # whitenoise warns about a missing static root on every request; tests need none.
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     _keep_audit_guards_across_flush()
     database = settings.DATABASES["default"]
     # Two runs at once on one machine (two developers, or a run and a benchmark) must not
