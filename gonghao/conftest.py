@@ -29,3 +29,11 @@ def frozen_clock(monkeypatch):
     movable = MovableClock(timezone.now())
     monkeypatch.setattr("gonghao.core.clock.now", movable)
     return movable
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_policy_off(settings):
+    """Most suites log administrators in with a password only; the 2FA tests
+    (accounts/tests/test_mfa*.py) switch the enrolment policy back on."""
+    settings.GONGHAO_MFA_REQUIRED_ROLES = []
+    settings.GONGHAO_MFA_REQUIRED_FOR_ALL = False

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "gonghao.core",
     "gonghao.audit",
     "gonghao.org",
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "gonghao.accounts.middleware.SessionLifetimeMiddleware",
     "gonghao.accounts.middleware.PasswordChangeRequiredMiddleware",
+    "gonghao.accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -230,6 +232,23 @@ ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_PASSWORD_INPUT_RENDER_VALUE = False
 # Our own lockout (accounts.services) replaces allauth's login-failure rate limit.
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
+
+# Second factors (allauth.mfa): TOTP, recovery codes, WebAuthn keys as a second factor only.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Gonghao"
+MFA_RECOVERY_CODE_COUNT = 10
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_PASSKEY_SIGNUP_ENABLED = False
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = LOCAL_HTTP
+MFA_FORMS = {"authenticate": "gonghao.accounts.mfa_forms.LockoutAwareAuthenticateForm"}
+# Roles whose holders must enrol a second factor; the mlps3 preset (等保三级) requires it of all.
+GONGHAO_MFA_REQUIRED_ROLES = env.list(
+    "GONGHAO_MFA_REQUIRED_ROLES", default=["system_admin", "security_admin", "auditor"]
+)
+GONGHAO_MFA_REQUIRED_FOR_ALL = env.bool(
+    "GONGHAO_MFA_REQUIRED_FOR_ALL", default=GONGHAO_PASSWORD_PRESET == "mlps3"
+)
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -4,6 +4,7 @@ from allauth.account import views as allauth_views
 from django.http import HttpResponse
 from django.urls import include, path
 
+from gonghao.accounts import reset_views
 from gonghao.accounts import views as account_views
 from gonghao.api import api
 
@@ -14,6 +15,13 @@ account_urls = [
     path("inactive/", allauth_views.account_inactive, name="account_inactive"),
     path("reauthenticate/", allauth_views.reauthenticate, name="account_reauthenticate"),
     path("password/change/", allauth_views.password_change, name="account_change_password"),
+    # Our own code-by-SMS-or-e-mail reset (gonghao.accounts.reset), not allauth's e-mail link.
+    path("password/reset/", reset_views.password_reset_request, name="password_reset_request"),
+    path(
+        "password/reset/confirm/",
+        reset_views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
 ]
 
 
@@ -24,6 +32,7 @@ def healthz(request):
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include(account_urls)),
+    path("accounts/2fa/", include("allauth.mfa.urls")),
     path("me/tokens/", account_views.my_tokens, name="my_tokens"),
     path("me/tokens/<int:token_id>/revoke/", account_views.revoke_my_token, name="revoke_my_token"),
     path("employees/requests/", include("gonghao.lifecycle.urls")),

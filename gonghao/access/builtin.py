@@ -37,6 +37,11 @@ ADDED_IN_LIFECYCLE_0002 = {
     "department_head": ["employee.request"],
 }
 
+# Added by the accounts app's migration 0004 (second factors), in the same way.
+ADDED_IN_ACCOUNTS_0004 = {
+    "security_admin": ["mfa.reset"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -61,9 +66,10 @@ BUILTIN_ROLES = [
         "code": "security_admin",
         "name_zh": "安全管理员",
         "name_en": "Security administrator",
-        "description": "Grants and revokes roles, edits roles, manages API tokens. "
+        "description": "Grants and revokes roles, edits roles, manages API tokens, "
+        "resets second factors. "
         "Cannot read the audit log.",
-        "permissions": ["employee.view", "role.view", "role.manage", "token.manage"],
+        "permissions": ["employee.view", "role.view", "role.manage", "token.manage", "mfa.reset"],
         "data_scope": "all",
         "hidden_fields": [],
     },

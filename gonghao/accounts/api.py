@@ -22,7 +22,7 @@ from gonghao.core.api_support import (
 )
 from gonghao.core.errors import NotFound, ValidationFailed
 
-from . import services
+from . import reset, services
 from .models import ApiToken, Employee
 from .schemas import (
     ApiTokenListOut,
@@ -36,6 +36,9 @@ from .schemas import (
     MeOut,
     OkOut,
     PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
+    PasswordResetOut,
     PermissionOut,
     PersonalTokenIn,
     PersonalTokenOut,
@@ -70,7 +73,9 @@ LOGIN_ERRORS = {
     summary="Log in with 工号 and password; get a bearer token",
 )
 def create_token(request: HttpRequest, payload: TokenIn):
-    raw, token = services.login_for_token(payload.employee_id, payload.password, name=payload.name)
+    raw, token = services.login_for_token(
+        payload.employee_id, payload.password, name=payload.name, otp=payload.otp
+    )
     return {"token": raw, "expires_at": token.expires_at}
 
 
@@ -81,7 +86,35 @@ def create_token(request: HttpRequest, payload: TokenIn):
     summary="Change a password with the current one (also when a change is required)",
 )
 def change_password(request: HttpRequest, payload: PasswordChangeIn):
-    services.change_password_with_old(payload.employee_id, payload.password, payload.new_password)
+    services.change_password_with_old(
+        payload.employee_id, payload.password, payload.new_password, otp=payload.otp
+    )
+    return {"ok": True}
+
+
+RESET_ERRORS = {400: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+@auth_router.post(
+    "/password-reset",
+    auth=None,
+    response={200: PasswordResetOut, **RESET_ERRORS},
+    summary="Forgot password: send a 6-digit code to a registered phone or e-mail",
+)
+def request_password_reset(request: HttpRequest, payload: PasswordResetIn):
+    # The same answer whether or not the identifier belongs to an account.
+    reset.request_reset(payload.identifier)
+    return {"ok": True, "message": str(reset.REQUEST_ANSWER)}
+
+
+@auth_router.post(
+    "/password-reset/confirm",
+    auth=None,
+    response={200: OkOut, **RESET_ERRORS},
+    summary="Forgot password: set a new password with the code; ends every session and token",
+)
+def confirm_password_reset(request: HttpRequest, payload: PasswordResetConfirmIn):
+    reset.confirm_reset(payload.identifier, payload.code, payload.new_password)
     return {"ok": True}
 
 
@@ -238,6 +271,18 @@ def create_employee(request: HttpRequest, payload: EmployeeIn):
         hire_date=payload.hire_date,
     )
     return Status(201, {"employee_id": employee.employee_id, "initial_password": password})
+
+
+@employees_router.post(
+    "/{employee_id}/second-factors/reset",
+    response={200: OkOut, **WRITE_ERRORS},
+    summary="Reset an employee's second factors (TOTP, recovery codes, keys); they are told",
+)
+def reset_second_factors(request: HttpRequest, employee_id: str):
+    access.require(request.auth, "mfa.reset")
+    employee = services.find_employee(employee_id)
+    services.reset_second_factors(employee, actor=request.auth)
+    return {"ok": True}
 
 
 # --- roles, grants and the "why" explainer ------------------------------------------------------

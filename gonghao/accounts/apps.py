@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import audit_actions, signals  # noqa: F401  (registration side effects)
+        from . import audit_actions, permissions, signals  # noqa: F401  (registration)

@@ -16,3 +16,19 @@ TOKEN_REVOKE = register("auth.token.revoke", _("Revoked API token %(name)s of %(
 EMPLOYEE_ID_ALLOCATE = register("employee_id.allocate", _("Allocated 工号 %(target)s"))
 EMPLOYEE_CREATE = register("employee.create", _("Created employee %(target)s"))
 EMPLOYEE_UPDATE = register("employee.update", _("Changed employee %(target)s"))
+MFA_ACTIVATED = register("auth.mfa.activated", _("Activated the second factor %(type)s"))
+MFA_DEACTIVATED = register("auth.mfa.deactivated", _("Removed the second factor %(type)s"))
+MFA_FAILED = register("auth.mfa.failed", _("Wrong second-factor code for %(target)s"))
+MFA_RECOVERY_CODES_GENERATED = register(
+    "auth.mfa.recovery_codes_generated", _("Generated new recovery codes")
+)
+MFA_RESET = register("auth.mfa.reset", _("Reset the second factors of %(target)s"))
+PASSWORD_RESET_REQUESTED = register(
+    "auth.password_reset.requested", _("Password reset code asked for %(identifier)s: %(reason)s")
+)
+PASSWORD_RESET_FAILED = register(
+    "auth.password_reset.failed", _("Password reset refused for %(identifier)s: %(reason)s")
+)
+PASSWORD_RESET_COMPLETED = register(
+    "auth.password_reset.completed", _("Reset the forgotten password of %(target)s")
+)

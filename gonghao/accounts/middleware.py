@@ -66,3 +66,40 @@ class PasswordChangeRequiredMiddleware:
             )
             return redirect("account_change_password")
         return self.get_response(request)
+
+
+# Paths an employee who must enrol a second factor may reach before doing so.
+_ALLOWED_BEFORE_ENROLMENT = (
+    "/accounts/2fa/",
+    "/accounts/reauthenticate/",
+    "/accounts/logout/",
+    "/accounts/password/change/",
+    "/i18n/",
+    "/static/",
+)
+
+
+class SecondFactorRequiredMiddleware:
+    """Send an employee who must have 2FA and has none to enrolment; the API refuses them in
+    `core.api_support` (403 second_factor_enrollment_required)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from .second_factors import needs_enrolment
+
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith("/api/")
+            and not request.path.startswith(_ALLOWED_BEFORE_ENROLMENT)
+            and needs_enrolment(user)
+        ):
+            messages.warning(
+                request,
+                _("Please set up two-factor authentication before you continue."),
+            )
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)

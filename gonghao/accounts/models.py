@@ -221,3 +221,33 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id}@{self.created_at:%Y-%m-%d}"
+
+
+class PasswordResetCode(models.Model):
+    """A 6-digit code sent to reset a forgotten password; only its HMAC is stored.
+
+    Valid for a few minutes and a few tries, used once; a newer code voids the older ones.
+    """
+
+    employee = models.ForeignKey(
+        Employee,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="password_reset_codes",
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    channel = models.CharField(_("channel"), max_length=8)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    requested_ip = models.GenericIPAddressField(_("requested from"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("password reset code")
+        verbose_name_plural = _("password reset codes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["employee", "used_at"], name="reset_code_employee_used")]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id}@{self.created_at:%Y-%m-%d %H:%M}"

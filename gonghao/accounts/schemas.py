@@ -15,6 +15,11 @@ class TokenIn(Schema):
     employee_id: str = Field(..., min_length=1, max_length=64)
     password: str = Field(..., min_length=1, max_length=4096)
     name: str = Field("login", max_length=100)
+    otp: str | None = Field(
+        None,
+        max_length=64,
+        description="a code from the authenticator app, or a recovery code, when 2FA is on",
+    )
 
 
 class TokenOut(Schema):
@@ -26,6 +31,7 @@ class PasswordChangeIn(Schema):
     employee_id: str = Field(..., min_length=1, max_length=64)
     password: str = Field(..., min_length=1, max_length=4096)
     new_password: str = Field(..., min_length=1, max_length=4096)
+    otp: str | None = Field(None, max_length=64, description="the second factor, when 2FA is on")
 
 
 class OkOut(Schema):
@@ -187,3 +193,18 @@ class WhoCanOut(Schema):
     permission: str
     items: list[WhoCanItem]
     count: int
+
+
+class PasswordResetIn(Schema):
+    identifier: str = Field(..., min_length=1, max_length=254, description="phone or e-mail")
+
+
+class PasswordResetOut(Schema):
+    ok: bool = True
+    message: str
+
+
+class PasswordResetConfirmIn(Schema):
+    identifier: str = Field(..., min_length=1, max_length=254, description="phone or e-mail")
+    code: str = Field(..., min_length=1, max_length=16)
+    new_password: str = Field(..., min_length=1, max_length=4096)

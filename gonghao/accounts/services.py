@@ -24,7 +24,7 @@ from gonghao.audit.services import record
 from gonghao.core import clock, context
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
 
-from . import audit_actions, employee_ids, policy
+from . import audit_actions, employee_ids, policy, second_factors
 from .models import (
     ApiToken,
     Employee,
@@ -383,7 +383,13 @@ def _locked_error(locked_until: datetime) -> AccountLocked:
     return AccountLocked(details={"locked_until": locked_until.isoformat()})
 
 
-def _register_wrong_password(employee: Employee) -> GonghaoError:
+def _register_wrong_password(
+    employee: Employee,
+    reason: str = "wrong_password",
+    error: GonghaoError | None = None,
+    *,
+    audit_failure: bool = True,
+) -> GonghaoError:
     now = clock.now()
     locked = _count_wrong_password(employee, now)
     employee.last_failed_login_at = now
@@ -391,7 +397,8 @@ def _register_wrong_password(employee: Employee) -> GonghaoError:
     if locked:
         fields += ["locked_until", "lockout_count"]
     employee.save(update_fields=fields)
-    _record_failure(employee.employee_id, "wrong_password", employee)
+    if audit_failure:
+        _record_failure(employee.employee_id, reason, employee)
     if locked:
         record(
             audit_actions.LOCKOUT,
@@ -400,7 +407,7 @@ def _register_wrong_password(employee: Employee) -> GonghaoError:
             params={"until": employee.locked_until.isoformat(timespec="seconds")},
         )
         return _locked_error(employee.locked_until)
-    return InvalidCredentials()
+    return error or InvalidCredentials()
 
 
 def _register_unknown_employee_id(employee_id: str) -> _Failure:
@@ -456,25 +463,43 @@ def authenticate_employee(raw_employee_id: str, password: str) -> Employee:
             _record_failure(employee_id, f"status_{employee.status}", employee)
             failure = _Failure(AccountInactive(), "inactive")
         else:
-            if employee.failed_login_count or employee.lockout_count or employee.locked_until:
-                employee.failed_login_count = 0
-                employee.lockout_count = 0
-                employee.locked_until = None
-                employee.failure_window_started_at = None
-                employee.save(
-                    update_fields=[
-                        "failed_login_count",
-                        "lockout_count",
-                        "locked_until",
-                        "failure_window_started_at",
-                    ]
-                )
+            # With a second factor, the count is cleared only once that passes too: a known
+            # password must not reset the count of guessed codes.
+            if not second_factors.has_any_authenticator(employee):
+                _clear_failures(employee)
             _flag_expired_password(employee)
     if failure is not None:
         if failure.reason in ("wrong_password", "unknown_employee_id"):
             _count_failure(_ip_failures_key(ip), settings.GONGHAO_IP_FAILURE_WINDOW)
         raise failure.error
     return employee
+
+
+def _clear_failures(employee: Employee) -> None:
+    if employee.failed_login_count or employee.lockout_count or employee.locked_until:
+        employee.failed_login_count = 0
+        employee.lockout_count = 0
+        employee.locked_until = None
+        employee.failure_window_started_at = None
+        employee.save(
+            update_fields=[
+                "failed_login_count",
+                "lockout_count",
+                "locked_until",
+                "failure_window_started_at",
+            ]
+        )
+
+
+def clear_failures_after_second_factor(employee: Employee) -> None:
+    """The whole login (password and second factor) succeeded: forget earlier failures."""
+    with transaction.atomic():
+        locked = Employee.objects.select_for_update().get(pk=employee.pk)
+        _clear_failures(locked)
+    employee.failed_login_count = locked.failed_login_count
+    employee.lockout_count = locked.lockout_count
+    employee.locked_until = locked.locked_until
+    employee.failure_window_started_at = locked.failure_window_started_at
 
 
 def password_expires_at(employee: Employee) -> datetime | None:
@@ -505,9 +530,82 @@ def record_logout(employee: Employee) -> None:
         record(audit_actions.LOGOUT, actor=employee, target=employee)
 
 
-def login_for_token(raw_employee_id: str, password: str, *, name: str) -> tuple[str, ApiToken]:
-    """The API login: authenticate, refuse while a password change is pending, issue a token."""
-    employee = authenticate_employee(raw_employee_id, password)
+def _has_second_factor_by_id(raw_employee_id: str) -> bool:
+    employee_id = employee_ids.normalise(raw_employee_id)
+    employee = Employee.objects.filter(employee_id=employee_id).first()
+    return employee is not None and second_factors.has_any_authenticator(employee)
+
+
+def _check_second_factor(employee: Employee, otp: str) -> None:
+    """A wrong or replayed code is audited and counted by the lockout like a wrong password."""
+    if second_factors.check_code(employee, otp):
+        return
+    with transaction.atomic():
+        locked = Employee.objects.select_for_update().get(pk=employee.pk)
+        error = _register_wrong_password(locked, "wrong_otp", second_factors.InvalidSecondFactor())
+    _count_failure(
+        _ip_failures_key(context.current().client_ip), settings.GONGHAO_IP_FAILURE_WINDOW
+    )
+    raise error
+
+
+def register_wrong_second_factor(employee: Employee) -> bool:
+    """The web 2FA page refused a code: audit it and count it like a wrong password.
+
+    True when this failure locked the 工号.
+    """
+    with transaction.atomic():
+        locked = Employee.objects.select_for_update().get(pk=employee.pk)
+        record(
+            audit_actions.MFA_FAILED,
+            actor=ActorKind.ANONYMOUS,
+            target=locked,
+            params={"reason": "wrong_otp"},
+        )
+        error = _register_wrong_password(locked, "wrong_otp", audit_failure=False)
+    return isinstance(error, AccountLocked)
+
+
+def authenticate_with_second_factor(
+    raw_employee_id: str, password: str, otp: str | None
+) -> Employee:
+    """Password, then the second factor when the employee has one (API paths).
+
+    Without `otp`, an employee with a second factor gets `second_factor_required` whether the
+    password was right or wrong (a wrong one is still audited and counted): the answer never
+    confirms a password to someone who lacks the second factor.
+    """
+    try:
+        employee = authenticate_employee(raw_employee_id, password)
+    except InvalidCredentials as error:
+        if not otp and _has_second_factor_by_id(raw_employee_id):
+            raise second_factors.SecondFactorRequired() from error
+        raise
+    except AccountInactive as error:
+        # The password was right: say so only to someone who also has the second factor.
+        inactive = Employee.objects.get(employee_id=employee_ids.normalise(raw_employee_id))
+        if second_factors.has_any_authenticator(inactive):
+            if not otp:
+                raise second_factors.SecondFactorRequired() from error
+            if not second_factors.check_code(inactive, otp):
+                raise second_factors.InvalidSecondFactor() from error
+        raise
+    if second_factors.has_any_authenticator(employee):
+        if not otp:
+            with transaction.atomic():
+                _record_failure(employee.employee_id, "second_factor_required", employee)
+            raise second_factors.SecondFactorRequired()
+        _check_second_factor(employee, otp)
+        clear_failures_after_second_factor(employee)
+    return employee
+
+
+def login_for_token(
+    raw_employee_id: str, password: str, *, name: str, otp: str | None = None
+) -> tuple[str, ApiToken]:
+    """The API login: password and second factor, refuse while a password change is pending,
+    issue a token."""
+    employee = authenticate_with_second_factor(raw_employee_id, password, otp)
     if employee.must_change_password:
         with transaction.atomic():
             _record_failure(employee.employee_id, "password_change_required", employee)
@@ -516,6 +614,9 @@ def login_for_token(raw_employee_id: str, password: str, *, name: str) -> tuple[
         raw, token = issue_token(employee, name=name or "login")
         record_login(employee, stamp_last_login=True)
     return raw, token
+
+
+reset_second_factors = second_factors.reset_second_factors
 
 
 # --- passwords ---------------------------------------------------------------------------------
@@ -537,10 +638,11 @@ def set_password(employee: Employee, new_password: str, *, actor: Any) -> None:
 
 
 def change_password_with_old(
-    raw_employee_id: str, old_password: str, new_password: str
+    raw_employee_id: str, old_password: str, new_password: str, otp: str | None = None
 ) -> Employee:
-    """The API path: prove the old password (lockout applies), then set the new one."""
-    employee = authenticate_employee(raw_employee_id, old_password)
+    """The API path: prove the old password (lockout applies) and the second factor when the
+    employee has one, then set the new one."""
+    employee = authenticate_with_second_factor(raw_employee_id, old_password, otp)
     if new_password == old_password:
         raise ValidationFailed(
             _("The new password must differ from the old one."),

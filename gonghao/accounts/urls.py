@@ -6,6 +6,11 @@ urlpatterns = [
     path("", views.employee_list, name="employee_list"),
     path("new/", views.employee_create, name="employee_create"),
     path("<str:employee_id>/", views.employee_detail, name="employee_detail"),
+    path(
+        "<str:employee_id>/second-factors/reset/",
+        views.employee_reset_second_factors,
+        name="employee_reset_second_factors",
+    ),
 ]
 
 from . import access_views  # noqa: E402

@@ -111,11 +111,32 @@ def employee_detail(request: HttpRequest, employee_id: str):
         employee = services.find_employee(employee_id)
     except GonghaoError:
         return render(request, "404.html", status=404)
+    from .second_factors import has_any_authenticator
+
     return render(
         request,
         "accounts/employee_detail.html",
-        {"subject": employee, "roles": access.roles_of(employee)},
+        {
+            "subject": employee,
+            "roles": access.roles_of(employee),
+            "has_second_factor": has_any_authenticator(employee),
+            "can_reset_second_factors": access.has_permission(request.user, "mfa.reset"),
+        },
     )
+
+
+@permission_required("mfa.reset")
+@require_POST
+def employee_reset_second_factors(request: HttpRequest, employee_id: str):
+    try:
+        employee = services.find_employee(employee_id)
+    except GonghaoError:
+        return render(request, "404.html", status=404)
+    if services.reset_second_factors(employee, actor=request.user):
+        messages.success(request, _("The second factors were reset; the employee was told."))
+    else:
+        messages.info(request, _("This employee has no second factor."))
+    return redirect("employee_detail", employee_id=employee.employee_id)
 
 
 @permission_required("employee.manage")

@@ -31,10 +31,13 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def _accept(request: HttpRequest, employee: Any) -> Any:
+    from gonghao.accounts.second_factors import SecondFactorEnrollmentRequired, needs_enrolment
     from gonghao.accounts.services import PasswordChangeRequired
 
     if employee.must_change_password:
         raise PasswordChangeRequired()
+    if needs_enrolment(employee):
+        raise SecondFactorEnrollmentRequired()
     context.set_actor(employee)
     request.user = employee
     return employee
