@@ -19,7 +19,7 @@ from . import permissions as perms
 from .masking import mask
 from .models import Contact, Customer
 from .queries import get_customer_for, require_any_access
-from .validation import _CONTROL, normalise_phone
+from .validation import clean_text, normalise_phone
 
 CONTACT_FIELDS = ("name", "title", "phone", "email", "wechat", "is_primary", "notes")
 # Personal data of a contact: masked everywhere unless revealed (audited).
@@ -89,19 +89,9 @@ def clean_contact_fields(data: dict[str, Any], *, partial: bool) -> dict[str, An
             else:
                 cleaned[name] = value
             continue
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            errors[name] = [_("Text is expected.")]
-            continue
-        value = value.strip()
-        if _CONTROL.search(value) and name != "notes":
-            errors[name] = [_("Control characters are not allowed.")]
-            continue
-        if name in CONTACT_LIMITS and len(value) > CONTACT_LIMITS[name]:
-            errors[name] = [_("At most %(n)d characters.") % {"n": CONTACT_LIMITS[name]}]
-            continue
-        cleaned[name] = value
+        text = clean_text(name, value, CONTACT_LIMITS.get(name), errors)
+        if text is not None:
+            cleaned[name] = text
     if (not partial or "name" in cleaned) and not cleaned.get("name") and "name" not in errors:
         errors["name"] = [_("A name is required.")]
     if cleaned.get("phone"):

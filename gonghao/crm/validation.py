@@ -40,24 +40,36 @@ def valid_mainland_id(value: str) -> bool:
     return _ID_CHECK[total % 11] == value[17]
 
 
+def clean_text(
+    name: str, value: Any, limit: int | None, errors: dict[str, list[str]]
+) -> str | None:
+    """One text field, stripped: control characters refused (except in notes), length capped.
+
+    Returns None after recording the problem in `errors`.
+    """
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = [_("Text is expected.")]
+        return None
+    value = value.strip()
+    if _CONTROL.search(value) and name != "notes":
+        errors[name] = [_("Control characters are not allowed.")]
+        return None
+    if limit is not None and len(value) > limit:
+        errors[name] = [_("At most %(n)d characters.") % {"n": limit}]
+        return None
+    return value
+
+
 def clean_customer_fields(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     """Validate and normalise the given fields; raise ValidationFailed listing every problem."""
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     for name, value in data.items():
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            errors[name] = [_("Text is expected.")]
-            continue
-        value = value.strip()
-        if _CONTROL.search(value) and name != "notes":
-            errors[name] = [_("Control characters are not allowed.")]
-            continue
-        if name in LIMITS and len(value) > LIMITS[name]:
-            errors[name] = [_("At most %(n)d characters.") % {"n": LIMITS[name]}]
-            continue
-        cleaned[name] = value
+        text = clean_text(name, value, LIMITS.get(name), errors)
+        if text is not None:
+            cleaned[name] = text
     if not partial or "name" in cleaned:
         # A name refused above keeps its own, clearer message.
         if not cleaned.get("name") and "name" not in errors:
