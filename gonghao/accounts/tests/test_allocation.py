@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from gonghao.accounts.employee_ids import format_number, is_valid
 from gonghao.accounts.models import (
@@ -24,6 +22,7 @@ from gonghao.audit.models import AuditEvent
 from gonghao.audit.services import verify_chain
 from gonghao.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghao.testing.kit import PASSWORD, make_employee
+from gonghao.testing.threads import run_together
 
 THREADS = 50
 
@@ -43,30 +42,12 @@ def actions() -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_fifty_simultaneous_allocations_get_fifty_distinct_numbers():
     assert not EmployeeIdCounter.objects.exists()  # the racers also race to create the counter
-    barrier = threading.Barrier(THREADS, timeout=30)
-    issued: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
+    issued, errors = run_together(
+        lambda _index: allocate_employee_id(actor=None, purpose="concurrency").employee_id,
+        THREADS,
+        timeout=60,
+    )
 
-    def allocate() -> None:
-        try:
-            barrier.wait()
-            entry = allocate_employee_id(actor=None, purpose="concurrency")
-            with lock:
-                issued.append(entry.employee_id)
-        except BaseException as error:
-            with lock:
-                errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=allocate) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert not any(thread.is_alive() for thread in threads)
     assert errors == []
     assert len(issued) == THREADS
     assert len(set(issued)) == THREADS

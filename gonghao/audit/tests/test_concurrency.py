@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from gonghao.audit.chain import GENESIS_HASH
 from gonghao.audit.models import AuditChainHead, AuditEvent
 from gonghao.audit.registry import AUDIT_VERIFIED
 from gonghao.audit.services import record, verify_chain
+from gonghao.testing.threads import run_together
 
 from .util import record_some
 
@@ -20,25 +19,7 @@ PER_THREAD = 10
 
 def write_concurrently(worker) -> list[BaseException]:
     """Run `worker(index)` in THREADS threads started together; the errors they raised."""
-    start = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            start.wait(timeout=30)
-            worker(index)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a writer hung"
-    return errors
+    return run_together(worker, THREADS)[1]
 
 
 def assert_one_chain(expected: int) -> list[dict]:

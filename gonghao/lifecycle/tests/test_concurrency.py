@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection
 
 from gonghao.accounts.models import Employee, EmployeeIdRecord, EmployeeIdState
 from gonghao.audit.models import AuditEvent
@@ -14,6 +13,7 @@ from gonghao.core.errors import Conflict
 from gonghao.lifecycle import services
 from gonghao.lifecycle.models import EmployeeRequest, RequestStatus
 from gonghao.testing.kit import make_employee
+from gonghao.testing.threads import run_together
 
 from .conftest import make_world
 
@@ -21,30 +21,7 @@ THREADS = 6
 
 
 def race(worker) -> tuple[list, list[BaseException]]:
-    barrier = threading.Barrier(THREADS, timeout=30)
-    results: list = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            outcome = worker()
-            with lock:
-                results.append(outcome)
-        except BaseException as error:
-            with lock:
-                errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "an approver hung"
-    return results, errors
+    return run_together(lambda _index: worker(), THREADS)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from gonghao.messaging import services
 from gonghao.messaging.models import Message, MessageStatus
+from gonghao.testing.threads import run_together
 
 from . import support
 
@@ -16,26 +14,8 @@ THREADS = 4
 MESSAGES = 40
 
 
-def run_together(worker) -> list[BaseException]:
-    start = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            start.wait(timeout=30)
-            worker(index)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(t.is_alive() for t in threads), "a worker hung"
-    return errors
+def run_all(worker) -> list[BaseException]:
+    return run_together(worker, THREADS)[1]
 
 
 def make_messages(count: int) -> list[int]:
@@ -67,7 +47,7 @@ def test_concurrent_deliver_pending_sends_each_message_once(settings):
                 break
         sent_by[index] = total
 
-    assert run_together(worker) == []
+    assert run_all(worker) == []
 
     assert sorted(support.delivered) == ids
     assert sum(sent_by.values()) == MESSAGES
@@ -86,7 +66,7 @@ def test_after_commit_and_retry_workers_race_for_one_message(settings):
         else:
             outcomes.append(services.deliver_pending()["sent"] or None)
 
-    assert run_together(worker) == []
+    assert run_all(worker) == []
 
     assert support.delivered == [message_id]
     assert outcomes.count(None) == THREADS - 1
