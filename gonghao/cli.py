@@ -13,7 +13,8 @@ USAGE = """usage: gonghao <command> [options]
                                      create an administrator; prints the 工号 last
   bootstrap                          create the first administrator on an empty database
   audit verify                       recompute the audit hash chain
-  messages send [--limit N]          deliver queued e-mails and SMS that are due (cron)
+  messages send [--limit N]          deliver queued e-mails and SMS that are due
+  jobs run | list                    run the scheduled jobs that are due (cron, every minute)
 
 Any other Django management command works too (gonghao help lists them)."""
 

@@ -8,4 +8,4 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
-        from . import audit_actions  # noqa: F401  (registration side effects)
+        from . import audit_actions, jobs  # noqa: F401  (registration side effects)
