@@ -38,7 +38,7 @@ _JOBS: dict[str, Job] = {}
 
 
 def register_job(name: str, *, every: timedelta, description: Promise):
-    """Decorator: `@register_job("lifecycle.dormant", every=timedelta(days=1), description=_(…))`."""
+    """Decorator: `@register_job("lifecycle.dormant", every=timedelta(days=1), description=…)`."""
 
     def decorate(func: Callable[[datetime], dict[str, Any]]):
         existing = _JOBS.get(name)
@@ -67,7 +67,8 @@ def _claim(job: Job, now: datetime, *, force: bool) -> bool:
     JobRun.objects.get_or_create(name=job.name)
     claim = JobRun.objects.filter(name=job.name)
     if not force:
-        claim = claim.filter(Q(last_started_at__isnull=True) | Q(last_started_at__lte=now - job.every))
+        never_run = Q(last_started_at__isnull=True)
+        claim = claim.filter(never_run | Q(last_started_at__lte=now - job.every))
     # A run that died without finishing holds its claim for one period at most.
     return claim.update(last_started_at=now, last_status="running") == 1
 
