@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install run test lint bench clean messages
+.PHONY: install run test lint bench clean messages browser
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Gonghao needs Python 3.11 or newer")'
@@ -32,6 +32,12 @@ test: $(STAMP) lint
 		echo "== again on PostgreSQL ($$GONGHAO_TEST_PG)"; \
 		DATABASE_URL="$$GONGHAO_TEST_PG" $(BIN)/pytest $(PYTEST_ARGS); \
 	fi
+
+# The browser journeys drive Debian's Chromium (Playwright cannot download its own here).
+browser:
+	@test -x /usr/bin/chromium || { \
+		echo "== installing Chromium and CJK fonts for the browser journeys"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 messages: $(STAMP)
 	cd gonghao && ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en --no-obsolete --no-location
