@@ -58,6 +58,7 @@ EVIDENCE: dict[str, frozenset[str]] = {
         "role.revoke": ("role.manage",),
         "role.update": ("role.manage",),
         "auth.mfa.reset": ("mfa.reset",),
+        "audit.verify": ("audit.verify",),
         # Workflows.
         "employee_request.create": ("employee.request",),
         "employee_request.update": ("employee.request",),
@@ -87,6 +88,10 @@ NOT_EVIDENCE = frozenset(
         "auth.mfa.activated",
         "auth.mfa.deactivated",
         "auth.mfa.failed",
+        "auth.mfa.recovery_codes_generated",
+        "auth.password_reset.requested",
+        "auth.password_reset.failed",
+        "auth.password_reset.completed",
         "employee_id.allocate",
         "message.queue",
         "message.fail",
