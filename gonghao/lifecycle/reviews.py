@@ -594,7 +594,7 @@ def start_repeats(now: datetime | None = None) -> dict[str, int]:
     for campaign_id in list(candidates.values_list("pk", flat=True)):
         with transaction.atomic():
             previous = (
-                AccessReviewCampaign.objects.select_for_update()
+                AccessReviewCampaign.objects.select_for_update(of=("self",))
                 .select_related("owner", "department", "role")
                 .get(pk=campaign_id)
             )
