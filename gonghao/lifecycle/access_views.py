@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from gonghao.access import services as access
 from gonghao.accounts import services as accounts
+from gonghao.core import home
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
 from gonghao.core.views import (
     apply_field_errors,
@@ -282,3 +283,20 @@ def role_request_action(request: HttpRequest, request_id: int, action: str):
             raise
         messages.error(request, str(error.message))
     return redirect("role_request_detail", request_id=request_id)
+
+
+@home.register
+def home_review_queue(request: HttpRequest) -> home.HomeSection | None:
+    """A reminder on the home page while the employee has access-review items to decide."""
+    if not getattr(request.user, "is_authenticated", False):
+        return None
+    pending = reviews.items_for_reviewer(request.user, decision=Decision.PENDING).filter(
+        campaign__status=CampaignStatus.OPEN
+    )
+    count = pending.count()
+    if not count:
+        return None
+    first_due = pending.order_by("campaign__due_date").values_list("campaign__due_date", flat=True)
+    return home.HomeSection(
+        "lifecycle/_home_reviews.html", {"pending": count, "due_date": first_due.first()}
+    )

@@ -119,6 +119,22 @@ def test_the_queue_decides_in_bulk_and_revocations_need_a_comment(crm):
     assert foreign.decision == "pending"
 
 
+def test_review_revoke_through_the_pages_closes_the_pages_to_the_employee(crm):
+    campaign = start(crm)
+    item = AccessReviewItem.objects.get(campaign=campaign, employee=crm.rep_a)
+    rep = browser(crm.rep_a)
+    assert rep.get("/customers/").status_code == 200
+    head = browser(crm.head)
+    assert crm.rep_a.employee_id in head.get(f"{BASE}mine/").content.decode()
+    response = head.post(
+        f"{BASE}mine/", {"items": [item.pk], "decision": "revoke", "comment": "岗位调整"}
+    )
+    assert response.status_code == 302
+    assert rep.get("/customers/").status_code == 403
+    item.refresh_from_db()
+    assert (item.decision, item.outcome, item.decided_by) == ("revoke", "revoked", crm.head)
+
+
 def test_the_report_page_and_csv(crm):
     campaign = start(crm)
     item = AccessReviewItem.objects.get(campaign=campaign, employee=crm.rep_a)
@@ -222,3 +238,13 @@ def test_role_request_form_errors(crm):
     )
     assert "head of the employee" in response.content.decode()
     assert not RoleChangeRequest.objects.exists()
+
+
+def test_the_home_page_tells_a_reviewer_what_awaits(crm):
+    assert 'data-testid="home-reviews"' not in browser(crm.head).get("/").content.decode()
+    campaign = start(crm)
+    page = browser(crm.head).get("/").content.decode()
+    assert 'data-testid="home-reviews"' in page
+    assert "1 access-review item awaits your decision" in page
+    assert campaign.due_date.isoformat() in page
+    assert 'data-testid="home-reviews"' not in browser(crm.rep_c).get("/").content.decode()
