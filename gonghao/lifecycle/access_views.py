@@ -161,9 +161,7 @@ def review_queue(request: HttpRequest):
                     raise
                 form.add_error(None, str(error.message))
             else:
-                messages.success(
-                    request, _("%(count)s items decided.") % {"count": len(decided)}
-                )
+                messages.success(request, _("%(count)s items decided.") % {"count": len(decided)})
                 return redirect(request.get_full_path())
     return render(
         request,
