@@ -142,7 +142,7 @@ def list_campaigns(
     limit: int = 50,
     offset: int = 0,
 ):
-    queryset = reviews.restrict_campaigns(request.auth)
+    queryset = reviews.with_counts(reviews.restrict_campaigns(request.auth))
     if status:
         queryset = queryset.filter(status=status)
     campaigns, count = paginate(queryset, limit, offset)

@@ -49,7 +49,7 @@ def _with_last_use(items) -> list:
 @domain_errors_as_pages
 def review_list(request: HttpRequest):
     status = request.GET.get("status", "")
-    queryset = reviews.restrict_campaigns(request.user)
+    queryset = reviews.with_counts(reviews.restrict_campaigns(request.user))
     if status in CampaignStatus.values:
         queryset = queryset.filter(status=status)
     page = paginate(request, queryset)

@@ -485,3 +485,22 @@ def test_grants_revoked_elsewhere_are_noted_not_revoked_twice(crm):
     assert RoleGrant.objects.filter(employee=crm.rep_a, role__code="sales").count() == 1
     assert "sales" not in {r.code for r in roles_of(crm.rep_a)}
     assert not has_permission(crm.rep_a, "customer.create")
+
+
+def test_the_campaign_list_costs_the_same_queries_for_one_campaign_or_many(crm):
+    api = api_for(crm.security_admin)
+    start(crm, api=api)
+    api.get(URL)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(URL).status_code == 200
+        return len(captured)
+
+    one = queries()
+    for _ in range(3):
+        start(crm, api=api, scope="all")
+    listed = api.get(URL).json()
+    assert listed["count"] == 4
+    assert listed["items"][0]["counts"]["total"] > 3
+    assert queries() == one
