@@ -25,6 +25,8 @@ from gonghao.crm.api import router as customers_router
 from gonghao.crm.contacts_api import router as contacts_router
 from gonghao.crm.opportunities_api import router as opportunities_router
 from gonghao.crm.opportunities_api import stages_router as pipeline_stages_router
+from gonghao.lifecycle.access_api import reviews_router as access_reviews_router
+from gonghao.lifecycle.access_api import role_requests_router
 from gonghao.lifecycle.api import router as employee_requests_router
 from gonghao.org.api import departments_router, positions_router
 
@@ -122,6 +124,8 @@ api.add_router("/auth/tokens", tokens_router, tags=["auth"])
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/employees", employees_router, tags=["employees"])
 api.add_router("/employee-requests", employee_requests_router, tags=["employee requests"])
+api.add_router("/access-reviews", access_reviews_router, tags=["access reviews"])
+api.add_router("/role-requests", role_requests_router, tags=["role requests"])
 api.add_router("/departments", departments_router, tags=["organisation"])
 api.add_router("/positions", positions_router, tags=["organisation"])
 api.add_router("/audit-events", audit_router, tags=["audit"])

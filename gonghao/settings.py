@@ -289,6 +289,9 @@ APP_TITLE = _("Gonghao CRM")
 
 # Four eyes on onboarding: an approver must hold every role the request asks for.
 GONGHAO_APPROVER_MUST_HOLD_ROLES = env.bool("GONGHAO_APPROVER_MUST_HOLD_ROLES", default=True)
+# Access reviews: reminders this many days before the due date; a new campaign's default length.
+GONGHAO_ACCESS_REVIEW_REMINDER_DAYS = env.int("GONGHAO_ACCESS_REVIEW_REMINDER_DAYS", default=3)
+GONGHAO_ACCESS_REVIEW_DEFAULT_DAYS = env.int("GONGHAO_ACCESS_REVIEW_DEFAULT_DAYS", default=14)
 
 # Trace reads of personal data: opening a customer and every export write an audit event.
 GONGHAO_AUDIT_READS = env.bool("GONGHAO_AUDIT_READS", default=True)

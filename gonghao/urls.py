@@ -39,6 +39,7 @@ urlpatterns = [
     path("employees/", include("gonghao.accounts.urls")),
     path("org/", include("gonghao.org.urls")),
     path("access/", include("gonghao.accounts.access_urls")),
+    path("access/", include("gonghao.lifecycle.access_urls")),
     path("", include("gonghao.crm.opportunities_urls")),
     path("customers/", include("gonghao.crm.urls")),
     path("customers/", include("gonghao.crm.contacts_urls")),

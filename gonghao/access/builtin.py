@@ -42,6 +42,12 @@ ADDED_IN_ACCOUNTS_0004 = {
     "security_admin": ["mfa.reset"],
 }
 
+# Added by the lifecycle app's migration 0004 (access reviews, role-change requests).
+ADDED_IN_LIFECYCLE_0004 = {
+    "system_admin": ["access_review.manage", "role_request.approve"],
+    "security_admin": ["access_review.manage", "role_request.approve"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -58,6 +64,8 @@ BUILTIN_ROLES = [
             "customer.restore",
             "pipeline.manage",
             "employee.approve",
+            "access_review.manage",
+            "role_request.approve",
         ],
         "data_scope": "all",
         "hidden_fields": [],
@@ -69,7 +77,15 @@ BUILTIN_ROLES = [
         "description": "Grants and revokes roles, edits roles, manages API tokens, "
         "resets second factors. "
         "Cannot read the audit log.",
-        "permissions": ["employee.view", "role.view", "role.manage", "token.manage", "mfa.reset"],
+        "permissions": [
+            "employee.view",
+            "role.view",
+            "role.manage",
+            "token.manage",
+            "mfa.reset",
+            "access_review.manage",
+            "role_request.approve",
+        ],
         "data_scope": "all",
         "hidden_fields": [],
     },

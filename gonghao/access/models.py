@@ -31,6 +31,10 @@ class Role(models.Model):
     )
     hidden_fields = models.JSONField(_("hidden fields"), default=list, blank=True)
     is_builtin = models.BooleanField(_("built in"), default=False)
+    # Set by an administrator: giving (or taking) this role to an existing employee then goes
+    # through a role-change request approved by a second person, never a direct grant.
+    grant_needs_approval = models.BooleanField(_("granting needs approval"), default=False)
+    revoke_needs_approval = models.BooleanField(_("revoking needs approval"), default=False)
 
     class Meta:
         verbose_name = _("role")

@@ -165,6 +165,24 @@ def get_role(code: str) -> Role:
     return role
 
 
+def _needs_approval(role: Role, kind: str) -> Conflict:
+    if kind == "grant":
+        message = _(
+            "Granting role %(role)s needs a second person's approval: file a role-change "
+            "request instead (Role requests page, or POST /api/v1/role-requests)."
+        )
+    else:
+        message = _(
+            "Revoking role %(role)s needs a second person's approval: file a role-change "
+            "request instead (Role requests page, or POST /api/v1/role-requests)."
+        )
+    return Conflict(
+        message % {"role": role.code},
+        code="role_change_needs_approval",
+        details={"role": role.code, "kind": kind, "request_path": "/api/v1/role-requests"},
+    )
+
+
 def grant_role(
     employee: Any,
     role_code: str,
@@ -172,11 +190,16 @@ def grant_role(
     actor: Any,
     expires_at: datetime | None = None,
     check_permission: bool = True,
+    audit_params: dict[str, Any] | None = None,
 ) -> RoleGrant:
-    """Give a role. `check_permission=False` only for bootstrapping from the command line."""
+    """Give a role. `check_permission=False` is for paths that carry their own authority:
+    bootstrapping from the command line and approved workflows (onboarding, role-change
+    requests), which name themselves in `audit_params` ("via")."""
     if check_permission:
         require(actor, "role.manage")
     role = get_role(role_code)
+    if check_permission and role.grant_needs_approval:
+        raise _needs_approval(role, "grant")
     if expires_at is not None and expires_at <= clock.now():
         raise ValidationFailed(
             field_errors={"expires_at": [_("The expiry must be in the future.")]}
@@ -206,16 +229,28 @@ def grant_role(
             audit_actions.ROLE_GRANT,
             actor=actor,
             target=employee,
-            params={"role": role.code},
+            params={**(audit_params or {}), "role": role.code},
             changes={"roles": [None, role.code], "expires_at": [None, expires_at]},
         )
     forget_cached_permissions(employee)
     return grant
 
 
-def revoke_role(employee: Any, role_code: str, *, actor: Any) -> RoleGrant:
-    require(actor, "role.manage")
+def revoke_role(
+    employee: Any,
+    role_code: str,
+    *,
+    actor: Any,
+    check_permission: bool = True,
+    audit_params: dict[str, Any] | None = None,
+) -> RoleGrant:
+    """Take a role back. `check_permission=False` is for approved workflows (access reviews,
+    role-change requests) that name themselves in `audit_params` ("via")."""
+    if check_permission:
+        require(actor, "role.manage")
     role = get_role(role_code)
+    if check_permission and role.revoke_needs_approval:
+        raise _needs_approval(role, "revoke")
     with transaction.atomic():
         grant = (
             RoleGrant.objects.in_force()
@@ -232,7 +267,7 @@ def revoke_role(employee: Any, role_code: str, *, actor: Any) -> RoleGrant:
             audit_actions.ROLE_REVOKE,
             actor=actor,
             target=employee,
-            params={"role": role.code},
+            params={**(audit_params or {}), "role": role.code},
             changes={"roles": [role.code, None]},
         )
     forget_cached_permissions(employee)
@@ -251,6 +286,8 @@ def _role_snapshot(role: Role) -> dict[str, Any]:
         "permissions": sorted(role.permissions),
         "data_scope": role.data_scope,
         "hidden_fields": sorted(role.hidden_fields),
+        "grant_needs_approval": role.grant_needs_approval,
+        "revoke_needs_approval": role.revoke_needs_approval,
     }
 
 
@@ -263,6 +300,8 @@ def update_role(
     permissions: list[str] = _UNSET,
     data_scope: str = _UNSET,
     hidden_fields: list[str] = _UNSET,
+    grant_needs_approval: bool = _UNSET,
+    revoke_needs_approval: bool = _UNSET,
 ) -> Role:
     """Edit a role; refused when it would put a holder in breach of a SoD rule."""
     require(actor, "role.manage")
@@ -299,6 +338,10 @@ def update_role(
             role.data_scope = data_scope
         if hidden_fields is not _UNSET:
             role.hidden_fields = sorted(set(hidden_fields))
+        if grant_needs_approval is not _UNSET:
+            role.grant_needs_approval = bool(grant_needs_approval)
+        if revoke_needs_approval is not _UNSET:
+            role.revoke_needs_approval = bool(revoke_needs_approval)
         changes = diff(before, _role_snapshot(role))
         if not changes:
             return role

@@ -29,6 +29,12 @@ class RoleForm(forms.Form):
     hidden_fields = forms.MultipleChoiceField(
         label=gettext_lazy("Hidden fields"), required=False, widget=forms.CheckboxSelectMultiple
     )
+    grant_needs_approval = forms.BooleanField(
+        label=gettext_lazy("Granting this role needs a second person's approval"), required=False
+    )
+    revoke_needs_approval = forms.BooleanField(
+        label=gettext_lazy("Revoking this role needs a second person's approval"), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,6 +96,8 @@ def role_edit(request: HttpRequest, code: str):
         "data_scope": role.data_scope,
         "permissions": role.permissions,
         "hidden_fields": role.hidden_fields,
+        "grant_needs_approval": role.grant_needs_approval,
+        "revoke_needs_approval": role.revoke_needs_approval,
     }
     form = RoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

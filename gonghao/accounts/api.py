@@ -302,6 +302,8 @@ def _role_out(role: Role) -> dict:
         "data_scope": role.data_scope,
         "hidden_fields": sorted(role.hidden_fields),
         "is_builtin": role.is_builtin,
+        "grant_needs_approval": role.grant_needs_approval,
+        "revoke_needs_approval": role.revoke_needs_approval,
     }
 
 

@@ -140,6 +140,8 @@ class RoleOut(Schema):
     data_scope: str
     hidden_fields: list[str]
     is_builtin: bool
+    grant_needs_approval: bool
+    revoke_needs_approval: bool
 
 
 class RoleListOut(Schema):
@@ -153,6 +155,8 @@ class RolePatch(Schema):
     permissions: list[str] | None = None
     data_scope: str | None = Field(None, max_length=20)
     hidden_fields: list[str] | None = None
+    grant_needs_approval: bool | None = None
+    revoke_needs_approval: bool | None = None
 
 
 class GrantIn(Schema):

@@ -8,4 +8,11 @@ class LifecycleConfig(AppConfig):
     verbose_name = _("Employee lifecycle")
 
     def ready(self) -> None:
-        from . import audit_actions, permissions  # noqa: F401  (registration side effects)
+        # Registration side effects: audit actions, permissions, jobs, message templates.
+        from . import (  # noqa: F401
+            access_audit_actions,
+            access_jobs,
+            access_permissions,
+            audit_actions,
+            permissions,
+        )

@@ -104,3 +104,13 @@ class EmployeeRequest(models.Model):
     @property
     def employee_id(self) -> str:
         return self.id_record.employee_id
+
+
+# Access reviews and role-change requests live in their own module; imported here so Django
+# registers them with this app.
+from .access_models import (  # noqa: E402, F401
+    AccessReviewCampaign,
+    AccessReviewItem,
+    ReviewReminder,
+    RoleChangeRequest,
+)

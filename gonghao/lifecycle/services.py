@@ -367,7 +367,13 @@ def approve_request(request: EmployeeRequest, *, actor: Any) -> Approval:
         )
         assert password is not None
         for code in request.roles:
-            access.grant_role(employee, code, actor=actor, check_permission=False)
+            access.grant_role(
+                employee,
+                code,
+                actor=actor,
+                check_permission=False,
+                audit_params={"via": "onboarding", "request": request.pk},
+            )
         channel = "email" if employee.email else ("sms" if employee.phone else None)
         if channel is not None:
             queue_message(

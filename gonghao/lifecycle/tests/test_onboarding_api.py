@@ -144,7 +144,7 @@ def test_exact_audit_events_of_filing_and_approval(world):
     assert all(e.actor_employee_id == world.approver.employee_id for e in events)
     assert events[0].params == {"request": request_id}
     assert events[0].target_label.startswith(employee_id)
-    assert events[1].params == {"role": "sales"}
+    assert events[1].params == {"role": "sales", "via": "onboarding", "request": request_id}
     assert events[2].params["template"] == "account.initial_password"
     assert events[3].params == {
         "request": request_id,
