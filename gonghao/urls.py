@@ -33,6 +33,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include(account_urls)),
     path("accounts/2fa/", include("allauth.mfa.urls")),
+    path("me/security/", include("gonghao.accounts.security_urls")),
     path("me/tokens/", account_views.my_tokens, name="my_tokens"),
     path("me/tokens/<int:token_id>/revoke/", account_views.revoke_my_token, name="revoke_my_token"),
     path("employees/requests/", include("gonghao.lifecycle.urls")),

@@ -42,6 +42,11 @@ ADDED_IN_ACCOUNTS_0004 = {
     "security_admin": ["mfa.reset"],
 }
 
+# Added by the accounts app's migration 0006 (sessions on "My security"), in the same way.
+ADDED_IN_ACCOUNTS_0006 = {
+    "security_admin": ["session.manage"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -66,10 +71,17 @@ BUILTIN_ROLES = [
         "code": "security_admin",
         "name_zh": "安全管理员",
         "name_en": "Security administrator",
-        "description": "Grants and revokes roles, edits roles, manages API tokens, "
+        "description": "Grants and revokes roles, edits roles, manages API tokens and sessions, "
         "resets second factors. "
         "Cannot read the audit log.",
-        "permissions": ["employee.view", "role.view", "role.manage", "token.manage", "mfa.reset"],
+        "permissions": [
+            "employee.view",
+            "role.view",
+            "role.manage",
+            "token.manage",
+            "session.manage",
+            "mfa.reset",
+        ],
         "data_scope": "all",
         "hidden_fields": [],
     },

@@ -31,6 +31,12 @@ class Role(models.Model):
     )
     hidden_fields = models.JSONField(_("hidden fields"), default=list, blank=True)
     is_builtin = models.BooleanField(_("built in"), default=False)
+    # Optional login restrictions (gonghao.access.login_rules): empty means no restriction.
+    allowed_networks = models.JSONField(
+        _("allowed IP ranges"), default=list, blank=True, help_text=_("CIDR, IPv4 or IPv6")
+    )
+    allowed_hours_start = models.TimeField(_("allowed from"), null=True, blank=True)
+    allowed_hours_end = models.TimeField(_("allowed until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("role")

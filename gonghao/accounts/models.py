@@ -189,6 +189,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # The last password or second-factor check behind this token (login, or a step-up
+    # re-authentication); sensitive actions need it to be recent.
+    authenticated_at = models.DateTimeField(_("last authenticated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")

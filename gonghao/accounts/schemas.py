@@ -208,3 +208,47 @@ class PasswordResetConfirmIn(Schema):
     identifier: str = Field(..., min_length=1, max_length=254, description="phone or e-mail")
     code: str = Field(..., min_length=1, max_length=16)
     new_password: str = Field(..., min_length=1, max_length=4096)
+
+
+class SessionOut(Schema):
+    id: int
+    ip: str
+    user_agent: str
+    device: str
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool
+
+
+class SessionListOut(Schema):
+    items: list[SessionOut]
+    count: int
+
+
+class EndedOut(Schema):
+    ended: int
+
+
+class LoginEventOut(Schema):
+    occurred_at: datetime
+    action: str
+    outcome: str
+    reason: str
+    client_ip: str | None
+    channel: str
+    user_agent: str
+
+
+class LoginHistoryOut(Schema):
+    items: list[LoginEventOut]
+    count: int
+
+
+class ReauthenticateIn(Schema):
+    password: str = Field(..., min_length=1, max_length=4096)
+    otp: str | None = Field(None, max_length=64, description="TOTP or recovery code, with 2FA")
+
+
+class ReauthenticateOut(Schema):
+    authenticated_at: datetime
+    valid_until: datetime

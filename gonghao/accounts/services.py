@@ -664,12 +664,27 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+_JUST_NOW: Any = object()
+
+
 def issue_token(
-    employee: Employee, *, name: str, ttl: timedelta | None = None, scope: str = TokenScope.WRITE
+    employee: Employee,
+    *,
+    name: str,
+    ttl: timedelta | None = None,
+    scope: str = TokenScope.WRITE,
+    authenticated_at: datetime | None = _JUST_NOW,
 ) -> tuple[str, ApiToken]:
-    """Create a bearer token; the raw value is returned once and never stored."""
+    """Create a bearer token; the raw value is returned once and never stored.
+
+    `authenticated_at` is the last password/second-factor check behind it (step-up): a login
+    just made one; a personal token made from a session or token inherits theirs, so a new
+    token never freshens a stale authentication.
+    """
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ttl = ttl or settings.GONGHAO_API_TOKEN_TTL
+    if authenticated_at is _JUST_NOW:
+        authenticated_at = clock.now()
     with transaction.atomic():
         token = ApiToken.objects.create(
             employee=employee,
@@ -678,6 +693,7 @@ def issue_token(
             token_hash=hash_token(raw),
             scope=scope,
             expires_at=clock.now() + ttl,
+            authenticated_at=authenticated_at,
         )
         record(
             audit_actions.TOKEN_CREATE,
