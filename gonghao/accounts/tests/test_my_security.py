@@ -208,7 +208,9 @@ def test_employee_security_page_for_the_security_admin(cast):
 
     html = admin.get(url, headers={"Accept-Language": "en"}).content.decode()
     assert "10.9.9.9" in html and token.prefix in html
-    detail = admin.get(f"/employees/{cast.employee.employee_id}/", headers={"Accept-Language": "en"})
+    detail = admin.get(
+        f"/employees/{cast.employee.employee_id}/", headers={"Accept-Language": "en"}
+    )
     assert url in detail.content.decode()
 
     admin.post(f"{url}tokens/{token.pk}/revoke/")
