@@ -14,7 +14,7 @@ from gonghao.audit.services import diff, record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
-from . import audit_actions
+from . import audit_actions, login_rules
 from .catalogue import HIDEABLE_FIELDS, PERMISSIONS
 from .models import DataScope, Role, RoleGrant, SodRule
 
@@ -251,7 +251,15 @@ def _role_snapshot(role: Role) -> dict[str, Any]:
         "permissions": sorted(role.permissions),
         "data_scope": role.data_scope,
         "hidden_fields": sorted(role.hidden_fields),
+        "allowed_networks": list(role.allowed_networks),
+        "allowed_hours": login_rules.format_hours(role),
     }
+
+
+def _parsed_hours(value: tuple[Any, Any] | str) -> tuple[Any, Any]:
+    if isinstance(value, str):
+        return login_rules.parse_hours(value)
+    return login_rules.clean_hours(*value)
 
 
 def update_role(
@@ -263,10 +271,25 @@ def update_role(
     permissions: list[str] = _UNSET,
     data_scope: str = _UNSET,
     hidden_fields: list[str] = _UNSET,
+    allowed_networks: list[str] | str = _UNSET,
+    allowed_hours: tuple[Any, Any] | str = _UNSET,
 ) -> Role:
-    """Edit a role; refused when it would put a holder in breach of a SoD rule."""
+    """Edit a role; refused when it would put a holder in breach of a SoD rule.
+
+    `allowed_networks` (CIDR list) and `allowed_hours` ((start, end) or "HH:MM-HH:MM", empty
+    for none) are the optional login restrictions (gonghao.access.login_rules)."""
     require(actor, "role.manage")
     errors: dict[str, list[str]] = {}
+    try:
+        if allowed_networks is not _UNSET:
+            login_rules.clean_networks(allowed_networks)
+    except ValidationFailed as error:
+        errors.update(error.field_errors)
+    try:
+        if allowed_hours is not _UNSET:
+            _parsed_hours(allowed_hours)
+    except ValidationFailed as error:
+        errors.update(error.field_errors)
     if permissions is not _UNSET:
         unknown = sorted(set(permissions) - set(PERMISSIONS))
         if unknown:
@@ -299,6 +322,10 @@ def update_role(
             role.data_scope = data_scope
         if hidden_fields is not _UNSET:
             role.hidden_fields = sorted(set(hidden_fields))
+        if allowed_networks is not _UNSET:
+            role.allowed_networks = login_rules.clean_networks(allowed_networks)
+        if allowed_hours is not _UNSET:
+            role.allowed_hours_start, role.allowed_hours_end = _parsed_hours(allowed_hours)
         changes = diff(before, _role_snapshot(role))
         if not changes:
             return role

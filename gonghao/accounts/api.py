@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 
+from gonghao.access import login_rules
 from gonghao.access import services as access
 from gonghao.access.catalogue import PERMISSIONS
 from gonghao.access.models import Role, RoleGrant
@@ -311,6 +312,8 @@ def _role_out(role: Role) -> dict:
         "data_scope": role.data_scope,
         "hidden_fields": sorted(role.hidden_fields),
         "is_builtin": role.is_builtin,
+        "allowed_networks": list(role.allowed_networks),
+        "allowed_hours": login_rules.format_hours(role),
     }
 
 
@@ -348,6 +351,7 @@ def get_role(request: HttpRequest, code: str):
 def update_role(request: HttpRequest, code: str, payload: RolePatch):
     access.require(request.auth, "role.manage")
     role = access.get_role(code)
+    stepup.require_step_up(request, "role.update")
     fields = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     return _role_out(access.update_role(role, actor=request.auth, **fields))
 
@@ -429,6 +433,7 @@ def list_grants(request: HttpRequest, employee_id: str):
 def grant(request: HttpRequest, employee_id: str, payload: GrantIn):
     access.require(request.auth, "role.manage")
     employee = services.find_employee(employee_id)
+    stepup.require_step_up(request, "role.grant")
     created = access.grant_role(
         employee, payload.role, actor=request.auth, expires_at=payload.expires_at
     )
@@ -441,6 +446,7 @@ def grant(request: HttpRequest, employee_id: str, payload: GrantIn):
 def revoke(request: HttpRequest, employee_id: str, code: str):
     access.require(request.auth, "role.manage")
     employee = services.find_employee(employee_id)
+    stepup.require_step_up(request, "role.revoke")
     return _grant_out(access.revoke_role(employee, code, actor=request.auth))
 
 

@@ -140,6 +140,8 @@ class RoleOut(Schema):
     data_scope: str
     hidden_fields: list[str]
     is_builtin: bool
+    allowed_networks: list[str]
+    allowed_hours: str = Field(description='"HH:MM-HH:MM" (company time zone) or "" for any')
 
 
 class RoleListOut(Schema):
@@ -153,6 +155,12 @@ class RolePatch(Schema):
     permissions: list[str] | None = None
     data_scope: str | None = Field(None, max_length=20)
     hidden_fields: list[str] | None = None
+    allowed_networks: list[str] | None = Field(
+        None, max_length=100, description="CIDR ranges, IPv4 or IPv6; [] for no restriction"
+    )
+    allowed_hours: str | None = Field(
+        None, max_length=20, description='"HH:MM-HH:MM" (may pass midnight); "" for any time'
+    )
 
 
 class GrantIn(Schema):

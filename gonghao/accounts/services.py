@@ -606,6 +606,7 @@ def login_for_token(
     """The API login: password and second factor, refuse while a password change is pending,
     issue a token."""
     employee = authenticate_with_second_factor(raw_employee_id, password, otp)
+    enforce_login_rules(employee)
     if employee.must_change_password:
         with transaction.atomic():
             _record_failure(employee.employee_id, "password_change_required", employee)
@@ -617,6 +618,25 @@ def login_for_token(
 
 
 reset_second_factors = second_factors.reset_second_factors
+
+
+def enforce_login_rules(employee: Employee) -> None:
+    """Per-role allowed IP ranges and hours (gonghao.access.login_rules), checked once the
+    password and second factor have passed, so a refusal never hints at a right password to
+    someone without the second factor. A refusal is audited and raised."""
+    from gonghao.access import login_rules
+
+    error = login_rules.refusal(access.roles_of(employee), context.current().client_ip, clock.now())
+    if error is None:
+        return
+    with transaction.atomic():
+        record(
+            audit_actions.LOGIN_NOT_ALLOWED,
+            actor=ActorKind.ANONYMOUS,
+            target=employee,
+            params={"reason": error.code},
+        )
+    raise error
 
 
 # --- passwords ---------------------------------------------------------------------------------
