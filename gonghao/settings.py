@@ -251,6 +251,10 @@ USERSESSIONS_TRACK_ACTIVITY = True
 GONGHAO_STEP_UP_MINUTES = env.int("GONGHAO_STEP_UP_MINUTES", default=10)
 ACCOUNT_REAUTHENTICATION_TIMEOUT = GONGHAO_STEP_UP_MINUTES * 60
 
+# One-time codes by SMS or e-mail as a fallback second factor at login (off by default; never
+# under the mlps3 preset, where a cryptographic factor — TOTP or a security key — is required).
+GONGHAO_MFA_FALLBACK_CODES = env.bool("GONGHAO_MFA_FALLBACK_CODES", default=False)
+
 GONGHAO_MFA_REQUIRED_ROLES = env.list(
     "GONGHAO_MFA_REQUIRED_ROLES", default=["system_admin", "security_admin", "auditor"]
 )

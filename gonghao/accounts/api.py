@@ -23,7 +23,7 @@ from gonghao.core.api_support import (
 )
 from gonghao.core.errors import NotFound, ValidationFailed
 
-from . import reset, services, stepup, user_sessions
+from . import login_codes, reset, services, stepup, user_sessions
 from .models import ApiToken, Employee
 from .schemas import (
     ApiTokenListOut,
@@ -35,6 +35,7 @@ from .schemas import (
     GrantIn,
     GrantListOut,
     GrantOut,
+    LoginCodeIn,
     LoginHistoryOut,
     MeOut,
     OkOut,
@@ -83,6 +84,19 @@ def create_token(request: HttpRequest, payload: TokenIn):
         payload.employee_id, payload.password, name=payload.name, otp=payload.otp
     )
     return {"token": raw, "expires_at": token.expires_at}
+
+
+@auth_router.post(
+    "/token/otp-code",
+    auth=None,
+    response={200: PasswordResetOut, 422: ErrorOut},
+    summary="Send a one-time login code by SMS or e-mail for the token endpoint's otp "
+    "(where allowed)",
+)
+def request_login_code(request: HttpRequest, payload: LoginCodeIn):
+    # The same answer whatever happens: nobody learns whether the password was right.
+    login_codes.request_code_for_token(payload.employee_id, payload.password)
+    return {"ok": True, "message": str(login_codes.SENT_ANSWER)}
 
 
 @auth_router.post(

@@ -40,3 +40,4 @@ REAUTHENTICATED = register("auth.reauthenticated", _("Confirmed the identity aga
 LOGIN_NOT_ALLOWED = register(
     "auth.login.not_allowed", _("Login of %(target)s refused by role restrictions: %(reason)s")
 )
+MFA_CODE_SENT = register("auth.mfa.code_sent", _("One-time login code for %(target)s: %(reason)s"))

@@ -18,7 +18,8 @@ class TokenIn(Schema):
     otp: str | None = Field(
         None,
         max_length=64,
-        description="a code from the authenticator app, or a recovery code, when 2FA is on",
+        description="a code from the authenticator app, a recovery code, or a one-time login code "
+        "sent by POST /auth/token/otp-code, when 2FA is on",
     )
 
 
@@ -260,3 +261,8 @@ class ReauthenticateIn(Schema):
 class ReauthenticateOut(Schema):
     authenticated_at: datetime
     valid_until: datetime
+
+
+class LoginCodeIn(Schema):
+    employee_id: str = Field(..., min_length=1, max_length=64)
+    password: str = Field(..., min_length=1, max_length=4096)

@@ -536,10 +536,18 @@ def _has_second_factor_by_id(raw_employee_id: str) -> bool:
     return employee is not None and second_factors.has_any_authenticator(employee)
 
 
-def _check_second_factor(employee: Employee, otp: str) -> None:
-    """A wrong or replayed code is audited and counted by the lockout like a wrong password."""
+def _check_second_factor(employee: Employee, otp: str, fallback_binding: str | None = None) -> None:
+    """A wrong or replayed code is audited and counted by the lockout like a wrong password.
+
+    With `fallback_binding`, a one-time login code sent for that login attempt is accepted
+    too (gonghao.accounts.login_codes)."""
     if second_factors.check_code(employee, otp):
         return
+    if fallback_binding is not None:
+        from . import login_codes
+
+        if login_codes.use_code(employee, otp, binding=fallback_binding):
+            return
     with transaction.atomic():
         locked = Employee.objects.select_for_update().get(pk=employee.pk)
         error = _register_wrong_password(locked, "wrong_otp", second_factors.InvalidSecondFactor())
@@ -567,7 +575,7 @@ def register_wrong_second_factor(employee: Employee) -> bool:
 
 
 def authenticate_with_second_factor(
-    raw_employee_id: str, password: str, otp: str | None
+    raw_employee_id: str, password: str, otp: str | None, *, fallback_binding: str | None = None
 ) -> Employee:
     """Password, then the second factor when the employee has one (API paths).
 
@@ -595,7 +603,7 @@ def authenticate_with_second_factor(
             with transaction.atomic():
                 _record_failure(employee.employee_id, "second_factor_required", employee)
             raise second_factors.SecondFactorRequired()
-        _check_second_factor(employee, otp)
+        _check_second_factor(employee, otp, fallback_binding)
         clear_failures_after_second_factor(employee)
     return employee
 
@@ -605,7 +613,11 @@ def login_for_token(
 ) -> tuple[str, ApiToken]:
     """The API login: password and second factor, refuse while a password change is pending,
     issue a token."""
-    employee = authenticate_with_second_factor(raw_employee_id, password, otp)
+    from .login_codes import API_BINDING
+
+    employee = authenticate_with_second_factor(
+        raw_employee_id, password, otp, fallback_binding=API_BINDING
+    )
     enforce_login_rules(employee)
     if employee.must_change_password:
         with transaction.atomic():
