@@ -89,7 +89,7 @@ def create_token(request: HttpRequest, payload: TokenIn):
 @auth_router.post(
     "/token/otp-code",
     auth=None,
-    response={200: PasswordResetOut, 422: ErrorOut},
+    response={200: PasswordResetOut, 400: ErrorOut, 422: ErrorOut},
     summary="Send a one-time login code by SMS or e-mail for the token endpoint's otp "
     "(where allowed)",
 )
