@@ -243,6 +243,10 @@ MFA_RECOVERY_CODES_SHOW_ONCE = True
 MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_PASSKEY_SIGNUP_ENABLED = False
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = LOCAL_HTTP
+# TOTP secrets and recovery-code seeds are encrypted at rest (gonghao.accounts.mfa_adapter).
+MFA_ADAPTER = "gonghao.accounts.mfa_adapter.EncryptingMFAAdapter"
+GONGHAO_MFA_KEY = env.str("GONGHAO_MFA_KEY", default="")
+GONGHAO_MFA_KEY_FALLBACKS = env.list("GONGHAO_MFA_KEY_FALLBACKS", default=[])
 MFA_FORMS = {"authenticate": "gonghao.accounts.mfa_forms.LockoutAwareAuthenticateForm"}
 # Roles whose holders must enrol a second factor; the mlps3 preset (等保三级) requires it of all.
 # "My security": sessions (device, IP, last seen) tracked on each request by allauth.usersessions.
