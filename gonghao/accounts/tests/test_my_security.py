@@ -240,3 +240,18 @@ def test_the_security_admin_role_holds_session_manage(db):
 
 def test_me_sessions_needs_a_login():
     assert ApiClient().get("/api/v1/me/sessions").status_code == 401
+
+
+def test_address_and_last_seen_are_tracked_at_most_once_a_minute(cast, frozen_clock):
+    browser = _browser(cast.employee, FIREFOX, "10.1.2.3")
+    session = cast.employee.usersession_set.get()
+    browser.get("/", REMOTE_ADDR="10.1.2.3")
+
+    browser.get("/", REMOTE_ADDR="10.7.7.7")
+    session.refresh_from_db()
+    assert session.ip == "10.1.2.3"
+
+    frozen_clock.advance(seconds=61)
+    browser.get("/", REMOTE_ADDR="10.7.7.7")
+    session.refresh_from_db()
+    assert session.ip == "10.7.7.7"
