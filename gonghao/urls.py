@@ -4,7 +4,7 @@ from allauth.account import views as allauth_views
 from django.http import HttpResponse
 from django.urls import include, path
 
-from gonghao.accounts import reset_views
+from gonghao.accounts import login_code_views, reset_views
 from gonghao.accounts import views as account_views
 from gonghao.api import api
 
@@ -32,7 +32,9 @@ def healthz(request):
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include(account_urls)),
+    path("accounts/2fa/code/", login_code_views.send_login_code, name="mfa_send_login_code"),
     path("accounts/2fa/", include("allauth.mfa.urls")),
+    path("me/security/", include("gonghao.accounts.security_urls")),
     path("me/tokens/", account_views.my_tokens, name="my_tokens"),
     path("me/tokens/<int:token_id>/revoke/", account_views.revoke_my_token, name="revoke_my_token"),
     path("employees/requests/", include("gonghao.lifecycle.urls")),

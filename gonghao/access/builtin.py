@@ -48,6 +48,11 @@ ADDED_IN_LIFECYCLE_0004 = {
     "security_admin": ["access_review.manage", "role_request.approve"],
 }
 
+# Added by the accounts app's migration 0006 (sessions on "My security"), in the same way.
+ADDED_IN_ACCOUNTS_0006 = {
+    "security_admin": ["session.manage"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -74,7 +79,7 @@ BUILTIN_ROLES = [
         "code": "security_admin",
         "name_zh": "安全管理员",
         "name_en": "Security administrator",
-        "description": "Grants and revokes roles, edits roles, manages API tokens, "
+        "description": "Grants and revokes roles, edits roles, manages API tokens and sessions, "
         "resets second factors. "
         "Cannot read the audit log.",
         "permissions": [
@@ -82,6 +87,7 @@ BUILTIN_ROLES = [
             "role.view",
             "role.manage",
             "token.manage",
+            "session.manage",
             "mfa.reset",
             "access_review.manage",
             "role_request.approve",

@@ -35,6 +35,12 @@ class Role(models.Model):
     # through a role-change request approved by a second person, never a direct grant.
     grant_needs_approval = models.BooleanField(_("granting needs approval"), default=False)
     revoke_needs_approval = models.BooleanField(_("revoking needs approval"), default=False)
+    # Optional login restrictions (gonghao.access.login_rules): empty means no restriction.
+    allowed_networks = models.JSONField(
+        _("allowed IP ranges"), default=list, blank=True, help_text=_("CIDR, IPv4 or IPv6")
+    )
+    allowed_hours_start = models.TimeField(_("allowed from"), null=True, blank=True)
+    allowed_hours_end = models.TimeField(_("allowed until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("role")

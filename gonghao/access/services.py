@@ -14,7 +14,7 @@ from gonghao.audit.services import diff, record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
-from . import audit_actions
+from . import audit_actions, login_rules
 from .catalogue import HIDEABLE_FIELDS, PERMISSIONS
 from .models import DataScope, Role, RoleGrant, SodRule
 
@@ -288,7 +288,15 @@ def _role_snapshot(role: Role) -> dict[str, Any]:
         "hidden_fields": sorted(role.hidden_fields),
         "grant_needs_approval": role.grant_needs_approval,
         "revoke_needs_approval": role.revoke_needs_approval,
+        "allowed_networks": list(role.allowed_networks),
+        "allowed_hours": login_rules.format_hours(role),
     }
+
+
+def _parsed_hours(value: tuple[Any, Any] | str) -> tuple[Any, Any]:
+    if isinstance(value, str):
+        return login_rules.parse_hours(value)
+    return login_rules.clean_hours(*value)
 
 
 def update_role(
@@ -302,10 +310,25 @@ def update_role(
     hidden_fields: list[str] = _UNSET,
     grant_needs_approval: bool = _UNSET,
     revoke_needs_approval: bool = _UNSET,
+    allowed_networks: list[str] | str = _UNSET,
+    allowed_hours: tuple[Any, Any] | str = _UNSET,
 ) -> Role:
-    """Edit a role; refused when it would put a holder in breach of a SoD rule."""
+    """Edit a role; refused when it would put a holder in breach of a SoD rule.
+
+    `allowed_networks` (CIDR list) and `allowed_hours` ((start, end) or "HH:MM-HH:MM", empty
+    for none) are the optional login restrictions (gonghao.access.login_rules)."""
     require(actor, "role.manage")
     errors: dict[str, list[str]] = {}
+    try:
+        if allowed_networks is not _UNSET:
+            login_rules.clean_networks(allowed_networks)
+    except ValidationFailed as error:
+        errors.update(error.field_errors)
+    try:
+        if allowed_hours is not _UNSET:
+            _parsed_hours(allowed_hours)
+    except ValidationFailed as error:
+        errors.update(error.field_errors)
     if permissions is not _UNSET:
         unknown = sorted(set(permissions) - set(PERMISSIONS))
         if unknown:
@@ -342,6 +365,10 @@ def update_role(
             role.grant_needs_approval = bool(grant_needs_approval)
         if revoke_needs_approval is not _UNSET:
             role.revoke_needs_approval = bool(revoke_needs_approval)
+        if allowed_networks is not _UNSET:
+            role.allowed_networks = login_rules.clean_networks(allowed_networks)
+        if allowed_hours is not _UNSET:
+            role.allowed_hours_start, role.allowed_hours_end = _parsed_hours(allowed_hours)
         changes = diff(before, _role_snapshot(role))
         if not changes:
             return role

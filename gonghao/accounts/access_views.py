@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from gonghao.access import login_rules
 from gonghao.access import services as access
 from gonghao.access.catalogue import sorted_hideable_fields, sorted_permissions
 from gonghao.access.models import DataScope, Role, RoleGrant
@@ -17,6 +18,7 @@ from gonghao.core.errors import GonghaoError
 from gonghao.core.views import apply_field_errors, domain_errors_as_pages, permission_required
 
 from . import services
+from .stepup import step_up_required
 
 
 class RoleForm(forms.Form):
@@ -34,6 +36,24 @@ class RoleForm(forms.Form):
     )
     revoke_needs_approval = forms.BooleanField(
         label=gettext_lazy("Revoking this role needs a second person's approval"), required=False
+    )
+    allowed_networks = forms.CharField(
+        label=gettext_lazy("Login allowed from (IP ranges)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control font-monospace"}),
+        help_text=gettext_lazy(
+            "CIDR ranges, IPv4 or IPv6, one per line (e.g. 10.0.0.0/8). Empty: anywhere."
+        ),
+    )
+    allowed_hours = forms.CharField(
+        label=gettext_lazy("Login allowed during"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "08:00-20:00"}),
+        help_text=gettext_lazy(
+            "HH:MM-HH:MM in the company time zone, may pass midnight (22:00-06:00). "
+            "Empty: any time. An employee may log in when any of their roles allows it."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -88,6 +108,7 @@ def role_matrix(request: HttpRequest):
 
 @permission_required("role.manage")
 @domain_errors_as_pages
+@step_up_required("role.update", permission="role.manage")
 def role_edit(request: HttpRequest, code: str):
     role = access.get_role(code)
     initial = {
@@ -98,6 +119,8 @@ def role_edit(request: HttpRequest, code: str):
         "hidden_fields": role.hidden_fields,
         "grant_needs_approval": role.grant_needs_approval,
         "revoke_needs_approval": role.revoke_needs_approval,
+        "allowed_networks": "\n".join(role.allowed_networks),
+        "allowed_hours": login_rules.format_hours(role),
     }
     form = RoleForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -112,6 +135,7 @@ def role_edit(request: HttpRequest, code: str):
 
 @permission_required("role.view")
 @domain_errors_as_pages
+@step_up_required("role.grant", permission="role.manage")
 def employee_grants(request: HttpRequest, employee_id: str):
     employee = services.find_employee(employee_id)
     can_manage = access.has_permission(request.user, "role.manage")
@@ -141,6 +165,7 @@ def employee_grants(request: HttpRequest, employee_id: str):
 @permission_required("role.manage")
 @require_POST
 @domain_errors_as_pages
+@step_up_required("role.revoke", permission="role.manage")
 def employee_revoke(request: HttpRequest, employee_id: str, code: str):
     employee = services.find_employee(employee_id)
     access.revoke_role(employee, code, actor=request.user)

@@ -27,5 +27,25 @@ class EmployeeAccountAdapter(DefaultAccountAdapter):
     def set_password(self, user, password: str) -> None:
         services.set_password(user, password, actor=user)
 
+    def login(self, request, user) -> None:
+        # Runs after every stage (password, second factor): per-role IP ranges and hours.
+        from allauth.core.exceptions import ImmediateHttpResponse
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        try:
+            services.enforce_login_rules(user)
+        except GonghaoError as error:
+            messages.error(request, str(error.message))
+            raise ImmediateHttpResponse(redirect("account_login"))
+        super().login(request, user)
+
+    def get_client_ip(self, request) -> str:
+        # The address our request middleware resolved (GONGHAO_TRUSTED_PROXY_COUNT), so the
+        # sessions list and the audit log agree.
+        from gonghao.core import context
+
+        return context.current().client_ip or super().get_client_ip(request)
+
     def get_password_change_redirect_url(self, request) -> str:
         return resolve_url("home")

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
 
+from gonghao.access import login_rules
 from gonghao.access import services as access
 from gonghao.access.catalogue import PERMISSIONS
 from gonghao.access.models import Role, RoleGrant
@@ -22,7 +23,7 @@ from gonghao.core.api_support import (
 )
 from gonghao.core.errors import NotFound, ValidationFailed
 
-from . import reset, services
+from . import login_codes, reset, services, stepup, user_sessions
 from .models import ApiToken, Employee
 from .schemas import (
     ApiTokenListOut,
@@ -30,9 +31,12 @@ from .schemas import (
     EmployeeIn,
     EmployeeListOut,
     EmployeeOut,
+    EndedOut,
     GrantIn,
     GrantListOut,
     GrantOut,
+    LoginCodeIn,
+    LoginHistoryOut,
     MeOut,
     OkOut,
     PasswordChangeIn,
@@ -42,9 +46,12 @@ from .schemas import (
     PermissionOut,
     PersonalTokenIn,
     PersonalTokenOut,
+    ReauthenticateIn,
+    ReauthenticateOut,
     RoleListOut,
     RoleOut,
     RolePatch,
+    SessionListOut,
     TokenIn,
     TokenOut,
     WhoCanOut,
@@ -77,6 +84,19 @@ def create_token(request: HttpRequest, payload: TokenIn):
         payload.employee_id, payload.password, name=payload.name, otp=payload.otp
     )
     return {"token": raw, "expires_at": token.expires_at}
+
+
+@auth_router.post(
+    "/token/otp-code",
+    auth=None,
+    response={200: PasswordResetOut, 400: ErrorOut, 422: ErrorOut},
+    summary="Send a one-time login code by SMS or e-mail for the token endpoint's otp "
+    "(where allowed)",
+)
+def request_login_code(request: HttpRequest, payload: LoginCodeIn):
+    # The same answer whatever happens: nobody learns whether the password was right.
+    login_codes.request_code_for_token(payload.employee_id, payload.password)
+    return {"ok": True, "message": str(login_codes.SENT_ANSWER)}
 
 
 @auth_router.post(
@@ -148,7 +168,11 @@ def list_tokens(request: HttpRequest, limit: int = 50, offset: int = 0):
 )
 def create_personal_token(request: HttpRequest, payload: PersonalTokenIn):
     raw, token = services.issue_token(
-        request.auth, name=payload.name, ttl=timedelta(days=payload.days), scope=payload.scope
+        request.auth,
+        name=payload.name,
+        ttl=timedelta(days=payload.days),
+        scope=payload.scope,
+        authenticated_at=stepup.last_authenticated_at(request),
     )
     return Status(201, {"token": raw, "details": token})
 
@@ -304,6 +328,8 @@ def _role_out(role: Role) -> dict:
         "is_builtin": role.is_builtin,
         "grant_needs_approval": role.grant_needs_approval,
         "revoke_needs_approval": role.revoke_needs_approval,
+        "allowed_networks": list(role.allowed_networks),
+        "allowed_hours": login_rules.format_hours(role),
     }
 
 
@@ -341,6 +367,7 @@ def get_role(request: HttpRequest, code: str):
 def update_role(request: HttpRequest, code: str, payload: RolePatch):
     access.require(request.auth, "role.manage")
     role = access.get_role(code)
+    stepup.require_step_up(request, "role.update")
     fields = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     return _role_out(access.update_role(role, actor=request.auth, **fields))
 
@@ -422,6 +449,7 @@ def list_grants(request: HttpRequest, employee_id: str):
 def grant(request: HttpRequest, employee_id: str, payload: GrantIn):
     access.require(request.auth, "role.manage")
     employee = services.find_employee(employee_id)
+    stepup.require_step_up(request, "role.grant")
     created = access.grant_role(
         employee, payload.role, actor=request.auth, expires_at=payload.expires_at
     )
@@ -434,4 +462,136 @@ def grant(request: HttpRequest, employee_id: str, payload: GrantIn):
 def revoke(request: HttpRequest, employee_id: str, code: str):
     access.require(request.auth, "role.manage")
     employee = services.find_employee(employee_id)
+    stepup.require_step_up(request, "role.revoke")
     return _grant_out(access.revoke_role(employee, code, actor=request.auth))
+
+
+# --- sessions, login history, step-up -----------------------------------------------------------
+
+
+def _session_out(session, request: HttpRequest) -> dict:
+    current_key = getattr(getattr(request, "session", None), "session_key", None)
+    return {
+        "id": session.pk,
+        "ip": session.ip,
+        "user_agent": session.user_agent,
+        "device": user_sessions.device_label(session.user_agent),
+        "created_at": session.created_at,
+        "last_seen_at": session.last_seen_at,
+        "current": bool(current_key) and session.session_key == current_key,
+    }
+
+
+def _login_event_out(event) -> dict:
+    return {
+        "occurred_at": event.occurred_at,
+        "action": event.action,
+        "outcome": user_sessions.login_outcome(event),
+        "reason": user_sessions.login_reason(event),
+        "client_ip": event.client_ip,
+        "channel": event.channel,
+        "user_agent": event.user_agent,
+    }
+
+
+@auth_router.post(
+    "/reauthenticate",
+    response={200: ReauthenticateOut, **LOGIN_ERRORS},
+    summary="Step-up: confirm the password (and second factor) again for sensitive actions",
+)
+def reauthenticate(request: HttpRequest, payload: ReauthenticateIn):
+    at = stepup.reauthenticate(request, password=payload.password, otp=payload.otp)
+    return {"authenticated_at": at, "valid_until": at + stepup.max_age()}
+
+
+@me_router.get(
+    "/sessions",
+    response={200: SessionListOut, **AUTH_ERRORS},
+    summary="My active web sessions (device, IP, last seen)",
+)
+def my_sessions(request: HttpRequest):
+    sessions = user_sessions.sessions_of(request.auth)
+    return {"items": [_session_out(s, request) for s in sessions], "count": len(sessions)}
+
+
+@me_router.delete(
+    "/sessions/{session_id}",
+    response={200: EndedOut, **WRITE_ERRORS},
+    summary="Sign out one of my web sessions",
+)
+def end_my_session(request: HttpRequest, session_id: RecordId):
+    session = user_sessions.get_session_for(request.auth, request.auth, session_id)
+    return {"ended": user_sessions.end_sessions(request.auth, [session], actor=request.auth)}
+
+
+@me_router.get(
+    "/login-history",
+    response={200: LoginHistoryOut, **AUTH_ERRORS},
+    summary="My logins and refused logins (from the audit log), newest first",
+)
+def my_login_history(request: HttpRequest, limit: int = 50, offset: int = 0):
+    items, count = paginate(user_sessions.login_history(request.auth), limit, offset)
+    return {"items": [_login_event_out(e) for e in items], "count": count}
+
+
+@employees_router.get(
+    "/{employee_id}/sessions",
+    response={200: SessionListOut, **READ_ERRORS},
+    summary="An employee's active web sessions (session.manage)",
+)
+def employee_sessions(request: HttpRequest, employee_id: str):
+    access.require(request.auth, user_sessions.SESSION_MANAGE)
+    employee = services.find_employee(employee_id)
+    sessions = user_sessions.sessions_for(request.auth, employee)
+    return {"items": [_session_out(s, request) for s in sessions], "count": len(sessions)}
+
+
+@employees_router.delete(
+    "/{employee_id}/sessions",
+    response={200: EndedOut, **WRITE_ERRORS},
+    summary="End every web session of an employee (session.manage; audited)",
+)
+def end_employee_sessions(request: HttpRequest, employee_id: str):
+    access.require(request.auth, user_sessions.SESSION_MANAGE)
+    employee = services.find_employee(employee_id)
+    return {"ended": user_sessions.end_all_sessions(employee, actor=request.auth)}
+
+
+@employees_router.delete(
+    "/{employee_id}/sessions/{session_id}",
+    response={200: EndedOut, **WRITE_ERRORS},
+    summary="End one web session of an employee (session.manage; audited)",
+)
+def end_employee_session(request: HttpRequest, employee_id: str, session_id: RecordId):
+    access.require(request.auth, user_sessions.SESSION_MANAGE)
+    employee = services.find_employee(employee_id)
+    session = user_sessions.get_session_for(request.auth, employee, session_id)
+    return {"ended": user_sessions.end_sessions(employee, [session], actor=request.auth)}
+
+
+@employees_router.get(
+    "/{employee_id}/tokens",
+    response={200: ApiTokenListOut, **READ_ERRORS},
+    summary="An employee's API tokens (token.manage)",
+)
+def employee_tokens(request: HttpRequest, employee_id: str, limit: int = 50, offset: int = 0):
+    access.require(request.auth, "token.manage")
+    employee = services.find_employee(employee_id)
+    items, count = paginate(ApiToken.objects.filter(employee=employee), limit, offset)
+    return {"items": items, "count": count}
+
+
+@employees_router.post(
+    "/{employee_id}/tokens/{token_id}/revoke",
+    response={200: OkOut, **WRITE_ERRORS},
+    summary="Revoke an employee's API token (token.manage; audited)",
+)
+def revoke_employee_token(request: HttpRequest, employee_id: str, token_id: RecordId):
+    access.require(request.auth, "token.manage")
+    employee = services.find_employee(employee_id)
+    token = ApiToken.objects.select_related("employee").filter(pk=token_id, employee=employee)
+    found = token.first()
+    if found is None:
+        raise NotFound(code="token_not_found")
+    services.revoke_token(found, actor=request.auth)
+    return {"ok": True}

@@ -32,3 +32,12 @@ PASSWORD_RESET_FAILED = register(
 PASSWORD_RESET_COMPLETED = register(
     "auth.password_reset.completed", _("Reset the forgotten password of %(target)s")
 )
+SESSION_END = register("auth.session.end", _("Ended %(count)s session(s) of %(target)s"))
+STEP_UP_REFUSED = register(
+    "auth.step_up.refused", _("Asked to confirm the identity again before %(action)s")
+)
+REAUTHENTICATED = register("auth.reauthenticated", _("Confirmed the identity again (%(method)s)"))
+LOGIN_NOT_ALLOWED = register(
+    "auth.login.not_allowed", _("Login of %(target)s refused by role restrictions: %(reason)s")
+)
+MFA_CODE_SENT = register("auth.mfa.code_sent", _("One-time login code for %(target)s: %(reason)s"))

@@ -103,3 +103,28 @@ class SecondFactorRequiredMiddleware:
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+# How often a session's "last seen" and address are written (allauth would write each request).
+_ACTIVITY_EVERY_SECONDS = 60
+_ACTIVITY_KEY = "gonghao_activity_tracked_at"
+
+
+class UserSessionActivityMiddleware:
+    """allauth.usersessions' activity tracking (IP, user agent, last seen for "My security"),
+    at most once a minute per session instead of a database write on every request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from allauth.usersessions.internal.usersessionkit import track_activity
+
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and session.session_key and user and user.is_authenticated:
+            now = clock.now().timestamp()
+            if now - session.get(_ACTIVITY_KEY, 0) >= _ACTIVITY_EVERY_SECONDS:
+                track_activity(request, user=user, session=session)
+                session[_ACTIVITY_KEY] = now
+        return self.get_response(request)

@@ -189,6 +189,9 @@ class ApiToken(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # The last password or second-factor check behind this token (login, or a step-up
+    # re-authentication); sensitive actions need it to be recent.
+    authenticated_at = models.DateTimeField(_("last authenticated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -248,6 +251,37 @@ class PasswordResetCode(models.Model):
         verbose_name_plural = _("password reset codes")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["employee", "used_at"], name="reset_code_employee_used")]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id}@{self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SecondFactorCode(models.Model):
+    """A 6-digit login code sent by SMS or e-mail as a fallback second factor; only its HMAC
+    is stored. Bound to the login attempt that asked for it (`binding`: a digest of the web
+    login's session, or "api" for the token endpoint); a newer code voids the older ones."""
+
+    employee = models.ForeignKey(
+        Employee,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="second_factor_codes",
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    channel = models.CharField(_("channel"), max_length=8)
+    binding = models.CharField(_("login attempt"), max_length=64)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time login code")
+        verbose_name_plural = _("one-time login codes")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["employee", "created_at"], name="mfa_code_employee_created")
+        ]
 
     def __str__(self) -> str:
         return f"{self.employee_id}@{self.created_at:%Y-%m-%d %H:%M}"

@@ -162,8 +162,10 @@ def _normal_ip(value: str | None) -> str | None:
 # --- codes -------------------------------------------------------------------------------------
 
 
-def hash_code(employee_pk: int, code: str) -> str:
-    message = f"password-reset:{employee_pk}:{code}".encode()
+def hash_code(employee_pk: int, code: str, purpose: str = "password-reset") -> str:
+    """HMAC-SHA256 of a one-time code, keyed by SECRET_KEY and bound to the employee and to
+    what the code is for (password reset, login code)."""
+    message = f"{purpose}:{employee_pk}:{code}".encode()
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 

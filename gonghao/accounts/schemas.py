@@ -18,7 +18,8 @@ class TokenIn(Schema):
     otp: str | None = Field(
         None,
         max_length=64,
-        description="a code from the authenticator app, or a recovery code, when 2FA is on",
+        description="a code from the authenticator app, a recovery code, or a one-time login code "
+        "sent by POST /auth/token/otp-code, when 2FA is on",
     )
 
 
@@ -142,6 +143,8 @@ class RoleOut(Schema):
     is_builtin: bool
     grant_needs_approval: bool
     revoke_needs_approval: bool
+    allowed_networks: list[str]
+    allowed_hours: str = Field(description='"HH:MM-HH:MM" (company time zone) or "" for any')
 
 
 class RoleListOut(Schema):
@@ -157,6 +160,12 @@ class RolePatch(Schema):
     hidden_fields: list[str] | None = None
     grant_needs_approval: bool | None = None
     revoke_needs_approval: bool | None = None
+    allowed_networks: list[str] | None = Field(
+        None, max_length=100, description="CIDR ranges, IPv4 or IPv6; [] for no restriction"
+    )
+    allowed_hours: str | None = Field(
+        None, max_length=20, description='"HH:MM-HH:MM" (may pass midnight); "" for any time'
+    )
 
 
 class GrantIn(Schema):
@@ -212,3 +221,52 @@ class PasswordResetConfirmIn(Schema):
     identifier: str = Field(..., min_length=1, max_length=254, description="phone or e-mail")
     code: str = Field(..., min_length=1, max_length=16)
     new_password: str = Field(..., min_length=1, max_length=4096)
+
+
+class SessionOut(Schema):
+    id: int
+    ip: str
+    user_agent: str
+    device: str
+    created_at: datetime
+    last_seen_at: datetime
+    current: bool
+
+
+class SessionListOut(Schema):
+    items: list[SessionOut]
+    count: int
+
+
+class EndedOut(Schema):
+    ended: int
+
+
+class LoginEventOut(Schema):
+    occurred_at: datetime
+    action: str
+    outcome: str
+    reason: str
+    client_ip: str | None
+    channel: str
+    user_agent: str
+
+
+class LoginHistoryOut(Schema):
+    items: list[LoginEventOut]
+    count: int
+
+
+class ReauthenticateIn(Schema):
+    password: str = Field(..., min_length=1, max_length=4096)
+    otp: str | None = Field(None, max_length=64, description="TOTP or recovery code, with 2FA")
+
+
+class ReauthenticateOut(Schema):
+    authenticated_at: datetime
+    valid_until: datetime
+
+
+class LoginCodeIn(Schema):
+    employee_id: str = Field(..., min_length=1, max_length=64)
+    password: str = Field(..., min_length=1, max_length=4096)

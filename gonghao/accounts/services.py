@@ -536,10 +536,18 @@ def _has_second_factor_by_id(raw_employee_id: str) -> bool:
     return employee is not None and second_factors.has_any_authenticator(employee)
 
 
-def _check_second_factor(employee: Employee, otp: str) -> None:
-    """A wrong or replayed code is audited and counted by the lockout like a wrong password."""
+def _check_second_factor(employee: Employee, otp: str, fallback_binding: str | None = None) -> None:
+    """A wrong or replayed code is audited and counted by the lockout like a wrong password.
+
+    With `fallback_binding`, a one-time login code sent for that login attempt is accepted
+    too (gonghao.accounts.login_codes)."""
     if second_factors.check_code(employee, otp):
         return
+    if fallback_binding is not None:
+        from . import login_codes
+
+        if login_codes.use_code(employee, otp, binding=fallback_binding):
+            return
     with transaction.atomic():
         locked = Employee.objects.select_for_update().get(pk=employee.pk)
         error = _register_wrong_password(locked, "wrong_otp", second_factors.InvalidSecondFactor())
@@ -567,7 +575,7 @@ def register_wrong_second_factor(employee: Employee) -> bool:
 
 
 def authenticate_with_second_factor(
-    raw_employee_id: str, password: str, otp: str | None
+    raw_employee_id: str, password: str, otp: str | None, *, fallback_binding: str | None = None
 ) -> Employee:
     """Password, then the second factor when the employee has one (API paths).
 
@@ -595,7 +603,7 @@ def authenticate_with_second_factor(
             with transaction.atomic():
                 _record_failure(employee.employee_id, "second_factor_required", employee)
             raise second_factors.SecondFactorRequired()
-        _check_second_factor(employee, otp)
+        _check_second_factor(employee, otp, fallback_binding)
         clear_failures_after_second_factor(employee)
     return employee
 
@@ -605,7 +613,12 @@ def login_for_token(
 ) -> tuple[str, ApiToken]:
     """The API login: password and second factor, refuse while a password change is pending,
     issue a token."""
-    employee = authenticate_with_second_factor(raw_employee_id, password, otp)
+    from .login_codes import API_BINDING
+
+    employee = authenticate_with_second_factor(
+        raw_employee_id, password, otp, fallback_binding=API_BINDING
+    )
+    enforce_login_rules(employee)
     if employee.must_change_password:
         with transaction.atomic():
             _record_failure(employee.employee_id, "password_change_required", employee)
@@ -617,6 +630,25 @@ def login_for_token(
 
 
 reset_second_factors = second_factors.reset_second_factors
+
+
+def enforce_login_rules(employee: Employee) -> None:
+    """Per-role allowed IP ranges and hours (gonghao.access.login_rules), checked once the
+    password and second factor have passed, so a refusal never hints at a right password to
+    someone without the second factor. A refusal is audited and raised."""
+    from gonghao.access import login_rules
+
+    error = login_rules.refusal(access.roles_of(employee), context.current().client_ip, clock.now())
+    if error is None:
+        return
+    with transaction.atomic():
+        record(
+            audit_actions.LOGIN_NOT_ALLOWED,
+            actor=ActorKind.ANONYMOUS,
+            target=employee,
+            params={"reason": error.code},
+        )
+    raise error
 
 
 # --- passwords ---------------------------------------------------------------------------------
@@ -664,12 +696,27 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+_JUST_NOW: Any = object()
+
+
 def issue_token(
-    employee: Employee, *, name: str, ttl: timedelta | None = None, scope: str = TokenScope.WRITE
+    employee: Employee,
+    *,
+    name: str,
+    ttl: timedelta | None = None,
+    scope: str = TokenScope.WRITE,
+    authenticated_at: datetime | None = _JUST_NOW,
 ) -> tuple[str, ApiToken]:
-    """Create a bearer token; the raw value is returned once and never stored."""
+    """Create a bearer token; the raw value is returned once and never stored.
+
+    `authenticated_at` is the last password/second-factor check behind it (step-up): a login
+    just made one; a personal token made from a session or token inherits theirs, so a new
+    token never freshens a stale authentication.
+    """
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ttl = ttl or settings.GONGHAO_API_TOKEN_TTL
+    if authenticated_at is _JUST_NOW:
+        authenticated_at = clock.now()
     with transaction.atomic():
         token = ApiToken.objects.create(
             employee=employee,
@@ -678,6 +725,7 @@ def issue_token(
             token_hash=hash_token(raw),
             scope=scope,
             expires_at=clock.now() + ttl,
+            authenticated_at=authenticated_at,
         )
         record(
             audit_actions.TOKEN_CREATE,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.signals import authentication_step_completed
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
@@ -16,7 +17,7 @@ from django.dispatch import receiver
 from gonghao.audit.services import record
 from gonghao.core import clock
 
-from . import audit_actions, services
+from . import audit_actions, services, stepup
 
 SESSION_STARTED_KEY = "gonghao_session_started"
 
@@ -25,6 +26,7 @@ SESSION_STARTED_KEY = "gonghao_session_started"
 def on_logged_in(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_STARTED_KEY] = clock.now().timestamp()
+        stepup.mark_session_authenticated(request.session)
     services.record_login(user, stamp_last_login=False)
     if user.failed_login_count or user.lockout_count or user.locked_until:
         services.clear_failures_after_second_factor(user)
@@ -34,6 +36,20 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
 def on_logged_out(sender, request, user, **kwargs) -> None:
     if user is not None:
         services.record_logout(user)
+
+
+@receiver(authentication_step_completed, dispatch_uid="gonghao_authentication_step")
+def on_authentication_step(sender, request, user, method, **kwargs) -> None:
+    """A password or second factor was checked (login or re-authentication): the step-up
+    clock restarts. A re-authentication is audited."""
+    if request is None or not hasattr(request, "session"):
+        return
+    stepup.mark_session_authenticated(request.session)
+    if kwargs.get("reauthenticated"):
+        with transaction.atomic():
+            record(
+                audit_actions.REAUTHENTICATED, actor=user, target=user, params={"method": method}
+            )
 
 
 # --- second factors (allauth.mfa) ---------------------------------------------------------------

@@ -23,3 +23,23 @@ urlpatterns += [
         name="employee_revoke",
     ),
 ]
+
+from . import security_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "<str:employee_id>/security/",
+        security_views.employee_security,
+        name="employee_security",
+    ),
+    path(
+        "<str:employee_id>/security/sessions/end/",
+        security_views.employee_end_sessions,
+        name="employee_end_sessions",
+    ),
+    path(
+        "<str:employee_id>/security/tokens/<int:token_id>/revoke/",
+        security_views.employee_revoke_token,
+        name="employee_revoke_token",
+    ),
+]

@@ -17,7 +17,7 @@ from gonghao.core import home as home_page
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
 from gonghao.core.views import paginate, permission_required, querystring_without_page
 
-from . import services
+from . import services, stepup
 from .forms import EmployeeForm, PersonalTokenForm
 from .models import ApiToken, Employee, EmployeeStatus
 
@@ -58,6 +58,7 @@ def my_tokens(request: HttpRequest):
                 name=form.cleaned_data["name"],
                 ttl=timedelta(days=form.cleaned_data["days"]),
                 scope=form.cleaned_data["scope"],
+                authenticated_at=stepup.last_authenticated_at(request),
             )
             form = PersonalTokenForm()
     else:

@@ -6,9 +6,11 @@ from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Query, Router, Status
 
 from gonghao.accounts.services import InvalidEmployeeId, find_employee
+from gonghao.accounts.stepup import require_step_up
 from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate
 from gonghao.core.errors import NotFound, ValidationFailed
 
+from . import permissions as perms
 from . import services
 from .exports import export_rows, render_csv
 from .models import Customer
@@ -107,6 +109,7 @@ def export_customers(
     owner: str = Query("", max_length=64),
 ):
     filters = _filters(q, status, level, "", "", owner, None, "", "-updated", False)
+    require_step_up(request, "customer.export", permission=perms.EXPORT)
     header, rows = export_rows(request.auth, filters)
     response = StreamingHttpResponse(
         render_csv(header, rows), content_type="text/csv; charset=utf-8"
@@ -170,6 +173,7 @@ def restore_customer(request: HttpRequest, customer_id: RecordId):
 )
 def transfer_customer(request: HttpRequest, customer_id: RecordId, payload: TransferIn):
     new_owner = _employee_field(payload.owner, "owner")
+    require_step_up(request, "customer.transfer", permission=perms.TRANSFER)
     customer = services.transfer_customer(customer_id, actor=request.auth, new_owner=new_owner)
     return customer_out(customer, request.auth)
 
@@ -180,5 +184,6 @@ def transfer_customer(request: HttpRequest, customer_id: RecordId, payload: Tran
     summary="Reveal masked personal data (audited)",
 )
 def reveal(request: HttpRequest, customer_id: RecordId, payload: RevealIn):
+    require_step_up(request, "customer.reveal", permission=perms.VIEW_SENSITIVE)
     values = services.reveal_fields(customer_id, actor=request.auth, fields=payload.fields)
     return {"values": values}

@@ -9,9 +9,11 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from gonghao.accounts.stepup import require_step_up
 from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate
 
 from . import contacts, followups
+from . import permissions as perms
 from .constants import InteractionKind
 from .models import Interaction
 
@@ -207,6 +209,7 @@ def delete_contact(request: HttpRequest, contact_id: RecordId):
     summary="Reveal a contact's masked personal data (audited; customer.view_sensitive)",
 )
 def reveal_contact(request: HttpRequest, contact_id: RecordId, payload: ContactRevealIn):
+    require_step_up(request, "contact.reveal", permission=perms.VIEW_SENSITIVE)
     values = contacts.reveal_contact_fields(contact_id, actor=request.auth, fields=payload.fields)
     return {"values": values}
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from gonghao.access.scopes import reach_of
 from gonghao.access.services import has_permission
+from gonghao.accounts.stepup import step_up_required
 from gonghao.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghao.core.views import apply_field_errors, domain_errors_as_pages
 
@@ -181,6 +182,7 @@ def contact_delete(request: HttpRequest, contact_id: int):
 @login_required
 @require_POST
 @domain_errors_as_pages
+@step_up_required("contact.reveal", permission=perms.VIEW_SENSITIVE)
 def contact_reveal(request: HttpRequest, contact_id: int, field: str):
     try:
         values = contacts.reveal_contact_fields(contact_id, actor=request.user, fields=[field])

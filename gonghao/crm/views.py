@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from gonghao.access.scopes import reach_of
 from gonghao.access.services import has_permission, hidden_fields_for
 from gonghao.accounts.services import find_employee
+from gonghao.accounts.stepup import step_up_required
 from gonghao.core.errors import GonghaoError, ValidationFailed
 from gonghao.core.views import (
     apply_field_errors,
@@ -112,6 +113,7 @@ def customer_detail(request: HttpRequest, customer_id: int):
 @login_required
 @require_POST
 @domain_errors_as_pages
+@step_up_required("customer.reveal", permission=perms.VIEW_SENSITIVE)
 def customer_reveal(request: HttpRequest, customer_id: int, field: str):
     try:
         values = services.reveal_fields(customer_id, actor=request.user, fields=[field])
@@ -185,6 +187,7 @@ def customer_restore(request: HttpRequest, customer_id: int):
 
 @login_required
 @domain_errors_as_pages
+@step_up_required("customer.transfer", permission=perms.TRANSFER)
 def customer_transfer(request: HttpRequest, customer_id: int):
     actor = request.user
     customer = get_customer_for(actor, customer_id, perms.TRANSFER)
@@ -203,8 +206,13 @@ def customer_transfer(request: HttpRequest, customer_id: int):
     return render(request, "crm/customer_transfer.html", {"form": form, "customer": customer})
 
 
+def _downloading(request: HttpRequest) -> bool:
+    return request.GET.get("download") == "csv"
+
+
 @login_required
 @domain_errors_as_pages
+@step_up_required("customer.export", permission=perms.EXPORT, when=_downloading)
 def customer_export(request: HttpRequest):
     actor = request.user
     if not has_permission(actor, perms.EXPORT):

@@ -152,3 +152,19 @@ def api_for(employee: Employee, language: str = "en") -> ApiClient:
 
     raw, _token = issue_token(employee, name="test")
     return ApiClient(raw, language=language)
+
+
+def authenticate_freshly(client: ApiClient | Client) -> None:
+    """Step-up: mark the client's token (ApiClient) or session (Client) as having just passed a
+    password check, e.g. after a test moved the clock past GONGHAO_STEP_UP_MINUTES."""
+    from gonghao.accounts.models import ApiToken
+    from gonghao.accounts.services import hash_token
+    from gonghao.accounts.stepup import mark_session_authenticated
+
+    if isinstance(client, ApiClient):
+        raw = client.headers["Authorization"].removeprefix("Bearer ")
+        ApiToken.objects.filter(token_hash=hash_token(raw)).update(authenticated_at=clock.now())
+        return
+    session = client.session
+    mark_session_authenticated(session)
+    session.save()

@@ -13,7 +13,7 @@ from gonghao.access.models import DataScope, Role, RoleGrant, SodRule
 from gonghao.access.services import permissions_of
 from gonghao.audit.models import AuditEvent
 from gonghao.testing.crm import make_crm_cast
-from gonghao.testing.kit import api_for
+from gonghao.testing.kit import api_for, authenticate_freshly
 
 pytestmark = pytest.mark.django_db
 
@@ -423,6 +423,7 @@ def test_an_expired_grant_stops_counting_and_can_be_granted_again(frozen_clock, 
     listing = admin_api.get(grants_path(crm.nobody)).json()
     assert [item["in_force"] for item in listing["items"]] == [False]
     # Revoking an expired grant finds nothing in force.
+    authenticate_freshly(admin_api)  # an hour later, the step-up window has passed
     assert admin_api.delete(f"{grants_path(crm.nobody)}/sales").status_code == 404
 
     response = admin_api.post(grants_path(crm.nobody), {"role": "sales"})
