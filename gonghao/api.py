@@ -25,6 +25,7 @@ from gonghao.crm.api import router as customers_router
 from gonghao.crm.contacts_api import router as contacts_router
 from gonghao.crm.opportunities_api import router as opportunities_router
 from gonghao.crm.opportunities_api import stages_router as pipeline_stages_router
+from gonghao.crm.sharing_api import router as sharing_router
 from gonghao.lifecycle.api import router as employee_requests_router
 from gonghao.org.api import departments_router, positions_router
 
@@ -127,6 +128,8 @@ api.add_router("/positions", positions_router, tags=["organisation"])
 api.add_router("/audit-events", audit_router, tags=["audit"])
 api.add_router("/roles", roles_router, tags=["access"])
 api.add_router("/access", access_router, tags=["access"])
+# Before the customers router, so /customers/pool is not read as a customer id.
+api.add_router("/", sharing_router)  # tags per operation: sharing, public pool
 api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("/opportunities", opportunities_router, tags=["opportunities"])
 api.add_router("/pipeline/stages", pipeline_stages_router, tags=["pipeline"])

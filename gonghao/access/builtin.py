@@ -42,6 +42,12 @@ ADDED_IN_ACCOUNTS_0004 = {
     "security_admin": ["mfa.reset"],
 }
 
+# Added by the crm app's migration 0006 (sharing and the public pool), in the same way.
+ADDED_IN_CRM_0006 = {
+    "department_head": ["customer.share"],
+    "sales": ["customer.share", "customer.claim"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -94,6 +100,7 @@ BUILTIN_ROLES = [
             "interaction.create",
             *OPPORTUNITY_FULL,
             "employee.request",
+            "customer.share",
         ],
         "data_scope": "department_tree",
         "hidden_fields": [],
@@ -112,6 +119,8 @@ BUILTIN_ROLES = [
             "opportunity.view",
             "opportunity.create",
             "opportunity.edit",
+            "customer.share",
+            "customer.claim",
         ],
         "data_scope": "own",
         "hidden_fields": [],

@@ -59,7 +59,7 @@ def hidden_for(actor: Any, permission: str = VIEW) -> set[str]:
 
 def may(actor: Any, permission: str, opportunity: Opportunity) -> bool:
     return has_permission(actor, permission) and reach_of(actor, permission).covers(
-        opportunity.owner_id, opportunity.owner_department_id
+        opportunity.owner_id, opportunity.owner_department_id, opportunity.pk
     )
 
 
