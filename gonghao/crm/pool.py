@@ -31,6 +31,8 @@ from gonghao.audit.services import record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gonghao.core.jobs import register_job
+from gonghao.messaging import templates as message_templates
+from gonghao.messaging.services import queue_message
 
 from . import audit_actions
 from . import permissions as perms
@@ -39,6 +41,24 @@ from .queries import get_customer_for, search_digits
 from .validation import _CONTROL
 
 REASON_LIMIT = 300
+# The most customer names one "returned to the pool" e-mail lists (the count is always given).
+NOTICE_NAMES = 20
+
+POOL_RETURNED = message_templates.register(
+    "crm.pool_returned",
+    subject={"zh-hans": "客户已退回公海", "en": "Customers returned to the public pool"},
+    body={
+        "zh-hans": (
+            "%(name)s，您好：您的 %(count)s 个客户超过 %(days)s 天未跟进，已退回公海："
+            "%(customers)s。如需继续跟进，可在公海中重新领取。"
+        ),
+        "en": (
+            "Hello %(name)s, %(count)s of your customers were not followed up for %(days)s "
+            "days and returned to the public pool: %(customers)s. Claim them again from the "
+            "pool to keep following them up."
+        ),
+    },
+)
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -212,6 +232,7 @@ def return_stale_customers(now: datetime | None = None) -> dict[str, int]:
     now = now or clock.now()
     days = settings.GONGHAO_POOL_RETURN_DAYS
     returned = 0
+    by_owner: dict[int, tuple[Any, list[str]]] = {}
     for customer_id in list(_stale(now, days).values_list("pk", flat=True).order_by("pk")):
         with transaction.atomic():
             # Checked again under the lock: a follow-up or claim since the scan keeps it.
@@ -225,6 +246,8 @@ def return_stale_customers(now: datetime | None = None) -> dict[str, int]:
             if locked is None:
                 continue
             locked.updated_by = None
+            former = locked.owner
+            by_owner.setdefault(former.pk, (former, []))[1].append(locked.name)
             previous = _to_pool(locked, now)
             record(
                 audit_actions.CUSTOMER_POOL_RETURN,
@@ -234,7 +257,27 @@ def return_stale_customers(now: datetime | None = None) -> dict[str, int]:
                 changes={"owner": [previous, None]},
             )
             returned += 1
-    return {"returned": returned}
+    notified = _notify_former_owners(by_owner.values(), days)
+    return {"returned": returned, "notified": notified}
+
+
+def _notify_former_owners(owners, days: int) -> int:
+    """One e-mail per former owner listing what they lost (those without an address: none)."""
+    sent = 0
+    for owner, names in owners:
+        if not owner.email or not owner.is_active:
+            continue
+        shown = "、".join(names[:NOTICE_NAMES]) + ("…" if len(names) > NOTICE_NAMES else "")
+        queue_message(
+            channel="email",
+            recipient=owner.email,
+            template=POOL_RETURNED.code,
+            params={"name": owner.name, "count": len(names), "days": days, "customers": shown},
+            employee=owner,
+            actor=None,
+        )
+        sent += 1
+    return sent
 
 
 @register_job(

@@ -11,6 +11,7 @@ from gonghao.core import jobs
 from gonghao.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gonghao.crm import followups, pool, services
 from gonghao.crm.models import Customer
+from gonghao.messaging.models import Message
 from gonghao.testing.crm import make_customer
 from gonghao.testing.kit import api_for
 
@@ -230,18 +231,25 @@ def test_job_returns_customers_not_followed_up(crm, frozen_clock, settings):
     Customer.objects.filter(pk=fresh_owner.pk).update(
         owner_since=frozen_clock() - timedelta(days=2)
     )
+    crm.rep_a.email = "rep.a@example.cn"
+    crm.rep_a.save(update_fields=["email"])
     result = pool.return_stale_customers()
     returned = set(Customer.objects.filter(owner__isnull=True).values_list("name", flat=True))
     # The cast's own customers were created "now" at setup: 31 days ago too, without follow-up.
     assert {"久未跟进", "上海甲公司", "杭州乙公司", "北京丙公司"} == returned
-    assert result == {"returned": 4}
+    # rep_a (with an e-mail address) is told once, in one message listing both customers.
+    assert result == {"returned": 4, "notified": 1}
+    notice = Message.objects.get(template="crm.pool_returned")
+    assert notice.recipient == "rep.a@example.cn" and notice.employee_id == crm.rep_a.pk
+    assert "久未跟进" in notice.body and "上海甲公司" in notice.body and "30" in notice.body
     event = AuditEvent.objects.filter(action="customer.pool_return", target_id=str(stale.pk)).get()
     assert event.actor_employee_id in ("", None)
     assert event.params == {"from": crm.rep_a.employee_id, "days": 30}
     assert "not followed up for 30 days" in event.summary
     # Idempotent: a second run the same day changes nothing and writes nothing.
     before = events()
-    assert pool.return_stale_customers() == {"returned": 0}
+    assert pool.return_stale_customers() == {"returned": 0, "notified": 0}
+    assert Message.objects.filter(template="crm.pool_returned").count() == 1
     assert events() == before
     stale.refresh_from_db()
     assert stale.pool_since == frozen_clock() and stale.owner_department_id is None
@@ -252,6 +260,6 @@ def test_job_is_registered_daily_and_runs_through_the_scheduler(crm, frozen_cloc
     assert job.every == timedelta(days=1)
     frozen_clock.advance(days=31)
     outcome = jobs.run_job(job)
-    assert outcome.status == "done" and outcome.result == {"returned": 3}
+    assert outcome.status == "done" and outcome.result == {"returned": 3, "notified": 0}
     assert jobs.run_job(job).status == "not_due"
     assert events().count("customer.pool_return") == 3
