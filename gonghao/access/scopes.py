@@ -78,8 +78,12 @@ class ScopeReach:
         self,
         owner_field: str = "owner_id",
         department_field: str = "owner_department_id",
-        record_field: str = "pk",
+        record_field: str | None = None,
     ) -> Q:
+        """The queryset filter. Direct reach counts only where the caller names `record_field`,
+        the field holding the ids it lists (`pk` on the record itself; for customer shares
+        `customer_id` on a related model): a caller that does not know about it gets the
+        owner/department reach, never rows matched on the wrong ids."""
         if self.everything:
             return Q()
         condition = Q(pk__in=[])
@@ -87,8 +91,9 @@ class ScopeReach:
             condition |= Q(**{f"{owner_field}__in": sorted(self.owner_ids)})
         if self.department_ids:
             condition |= Q(**{f"{department_field}__in": sorted(self.department_ids)})
-        for reach in self.direct:
-            condition |= Q(**{f"{record_field}__in": reach.ids})
+        if record_field is not None:
+            for reach in self.direct:
+                condition |= Q(**{f"{record_field}__in": reach.ids})
         return condition
 
     def covers(

@@ -45,7 +45,7 @@ def restrict_opportunities(queryset: QuerySet, actor: Any, permission: str = VIE
     reach = reach_of(actor, permission)
     if reach.nothing:
         return queryset.none()
-    return queryset.filter(reach.q())
+    return queryset.filter(reach.q(record_field="pk"))
 
 
 def hidden_for(actor: Any, permission: str = VIEW) -> set[str]:

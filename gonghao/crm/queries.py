@@ -24,7 +24,7 @@ def restrict(queryset: QuerySet[Customer], actor: Any, permission: str) -> Query
     reach = reach_of(actor, permission)
     if reach.nothing:
         return queryset.none()
-    return queryset.filter(reach.q())
+    return queryset.filter(reach.q(record_field="pk"))
 
 
 def require_any_access(actor: Any, permission: str = perms.VIEW) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -102,8 +103,6 @@ def list_pool(
     limit: int = 50,
     offset: int = 0,
 ):
-    from django.conf import settings
-
     items, count = paginate(pool.pool_for(request.auth, q), limit, offset)
     rows = []
     for customer in items:
