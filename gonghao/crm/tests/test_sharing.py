@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from gonghao.accounts.models import EmployeeStatus
@@ -114,6 +115,11 @@ def test_shared_customer_opportunities_are_readable_not_editable(crm):
     assert names == ["大单"]
     response = api.patch(f"/api/v1/opportunities/{opportunity.pk}", {"name": "改名"})
     assert response.status_code == 403
+    # The 360 page's opportunities card (loaded by htmx) lists it too.
+    page = Client()
+    page.force_login(crm.rep_c)
+    card = page.get(reverse("customer_opportunities", args=[a.pk]), headers={"HX-Request": "true"})
+    assert card.status_code == 200 and "大单" in card.content.decode()
 
 
 def test_export_includes_shared_customers_masked(crm):
