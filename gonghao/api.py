@@ -27,6 +27,7 @@ from gonghao.crm.opportunities_api import router as opportunities_router
 from gonghao.crm.opportunities_api import stages_router as pipeline_stages_router
 from gonghao.lifecycle.access_api import reviews_router as access_reviews_router
 from gonghao.lifecycle.access_api import role_requests_router
+from gonghao.crm.sharing_api import router as sharing_router
 from gonghao.lifecycle.api import router as employee_requests_router
 from gonghao.org.api import departments_router, positions_router
 
@@ -131,6 +132,8 @@ api.add_router("/positions", positions_router, tags=["organisation"])
 api.add_router("/audit-events", audit_router, tags=["audit"])
 api.add_router("/roles", roles_router, tags=["access"])
 api.add_router("/access", access_router, tags=["access"])
+# Before the customers router, so /customers/pool is not read as a customer id.
+api.add_router("/", sharing_router)  # tags per operation: sharing, public pool
 api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("/opportunities", opportunities_router, tags=["opportunities"])
 api.add_router("/pipeline/stages", pipeline_stages_router, tags=["pipeline"])

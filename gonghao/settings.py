@@ -311,3 +311,8 @@ GONGHAO_ACCESS_REVIEW_DEFAULT_DAYS = env.int("GONGHAO_ACCESS_REVIEW_DEFAULT_DAYS
 
 # Trace reads of personal data: opening a customer and every export write an audit event.
 GONGHAO_AUDIT_READS = env.bool("GONGHAO_AUDIT_READS", default=True)
+
+# Public pool (公海): owned customers not followed up for this many days return to the pool
+# (daily job crm.pool_return); an employee may hold at most this many customers claimed from it.
+GONGHAO_POOL_RETURN_DAYS = env.int("GONGHAO_POOL_RETURN_DAYS", default=30)
+GONGHAO_POOL_CLAIM_CAP = env.int("GONGHAO_POOL_CLAIM_CAP", default=50)

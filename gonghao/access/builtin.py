@@ -53,6 +53,12 @@ ADDED_IN_ACCOUNTS_0006 = {
     "security_admin": ["session.manage"],
 }
 
+# Added by the crm app's migration 0006 (sharing and the public pool), in the same way.
+ADDED_IN_CRM_0006 = {
+    "department_head": ["customer.share"],
+    "sales": ["customer.share", "customer.claim"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -116,6 +122,7 @@ BUILTIN_ROLES = [
             "interaction.create",
             *OPPORTUNITY_FULL,
             "employee.request",
+            "customer.share",
         ],
         "data_scope": "department_tree",
         "hidden_fields": [],
@@ -134,6 +141,8 @@ BUILTIN_ROLES = [
             "opportunity.view",
             "opportunity.create",
             "opportunity.edit",
+            "customer.share",
+            "customer.claim",
         ],
         "data_scope": "own",
         "hidden_fields": [],

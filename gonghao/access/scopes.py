@@ -2,15 +2,21 @@
 
 One `ScopeReach` answers both questions the CRM asks: "narrow this queryset" (`q`) and
 "would this single record be in reach" (`covers`), from the same sets, so they cannot drift.
+
+Besides owners and departments, an app can register a *direct reach* for a permission: records
+an employee reaches one by one whoever owns them (the CRM's customer shares). It joins the same
+`q()` as a subquery and the same `covers()` as one lookup, so lists and single-record checks
+still agree; it widens the reach of a permission the employee already holds, never grants one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from .models import DataScope
 from .services import scopes_for
@@ -28,17 +34,56 @@ def subordinate_ids(employee: Any) -> set[int]:
     return found
 
 
+@dataclass(frozen=True)
+class DirectReach:
+    """Records reached one by one: `ids` is a flat queryset of their primary keys, kept lazy so
+    it becomes a subquery of `q()`; `lookup` names its field, to test a single record."""
+
+    ids: QuerySet
+    lookup: str
+
+    def contains(self, record_id: int) -> bool:
+        return self.ids.filter(**{self.lookup: record_id}).exists()
+
+
+# permission code → functions giving the employee's direct reach under it (or None).
+DirectReachProvider = Callable[[Any], "DirectReach | None"]
+_DIRECT_PROVIDERS: dict[str, list[DirectReachProvider]] = {}
+
+
+def register_direct_reach(permission: str, provider: DirectReachProvider) -> None:
+    """Let `provider(employee)` add records to the reach of `permission` (idempotent)."""
+    providers = _DIRECT_PROVIDERS.setdefault(permission, [])
+    if provider not in providers:
+        providers.append(provider)
+
+
 @dataclass
 class ScopeReach:
     everything: bool = False
     owner_ids: set[int] = field(default_factory=set)
     department_ids: set[int] = field(default_factory=set)
+    direct: list[DirectReach] = field(default_factory=list)
 
     @property
     def nothing(self) -> bool:
-        return not self.everything and not self.owner_ids and not self.department_ids
+        return (
+            not self.everything
+            and not self.owner_ids
+            and not self.department_ids
+            and not self.direct
+        )
 
-    def q(self, owner_field: str = "owner_id", department_field: str = "owner_department_id") -> Q:
+    def q(
+        self,
+        owner_field: str = "owner_id",
+        department_field: str = "owner_department_id",
+        record_field: str | None = None,
+    ) -> Q:
+        """The queryset filter. Direct reach counts only where the caller names `record_field`,
+        the field holding the ids it lists (`pk` on the record itself; for customer shares
+        `customer_id` on a related model): a caller that does not know about it gets the
+        owner/department reach, never rows matched on the wrong ids."""
         if self.everything:
             return Q()
         condition = Q(pk__in=[])
@@ -46,14 +91,25 @@ class ScopeReach:
             condition |= Q(**{f"{owner_field}__in": sorted(self.owner_ids)})
         if self.department_ids:
             condition |= Q(**{f"{department_field}__in": sorted(self.department_ids)})
+        if record_field is not None:
+            for reach in self.direct:
+                condition |= Q(**{f"{record_field}__in": reach.ids})
         return condition
 
-    def covers(self, owner_id: int | None, department_id: int | None) -> bool:
+    def covers(
+        self, owner_id: int | None, department_id: int | None, record_id: int | None = None
+    ) -> bool:
+        """Would this record be in reach? Pass `record_id` for direct reach (shares) to count;
+        that costs one query, and only when owner and department do not already cover it."""
         if self.everything:
             return True
-        return (owner_id is not None and owner_id in self.owner_ids) or (
+        if (owner_id is not None and owner_id in self.owner_ids) or (
             department_id is not None and department_id in self.department_ids
-        )
+        ):
+            return True
+        if record_id is None:
+            return False
+        return any(reach.contains(record_id) for reach in self.direct)
 
 
 def reach_of(employee: Any, permission: str) -> ScopeReach:
@@ -75,4 +131,8 @@ def reach_of(employee: Any, permission: str) -> ScopeReach:
             reach.department_ids |= department.descendant_ids()
         elif DataScope.DEPARTMENT in scopes:
             reach.department_ids.add(department.pk)
+    for provider in _DIRECT_PROVIDERS.get(permission, ()):
+        direct = provider(employee)
+        if direct is not None:
+            reach.direct.append(direct)
     return reach

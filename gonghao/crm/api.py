@@ -53,7 +53,7 @@ def _employee_field(raw: str, field: str):
         raise ValidationFailed(field_errors={field: [str(error.message)]})
 
 
-def _filters(q, status, level, source, kind, owner, department_id, tag, sort, deleted):
+def _filters(q, status, level, source, kind, owner, department_id, tag, sort, deleted, shared=""):
     owner_id = None
     if owner:
         owner_id = _employee_field(owner, "owner").pk
@@ -68,6 +68,7 @@ def _filters(q, status, level, source, kind, owner, department_id, tag, sort, de
         tag=tag,
         sort=sort,
         deleted=deleted,
+        shared=shared,
     )
 
 
@@ -88,10 +89,13 @@ def list_customers(
     tag: str = Query("", max_length=50),
     sort: str = Query("-updated", max_length=10),
     deleted: bool = Query(False, description="deleted customers (restore permission)"),
+    shared: str = Query("", max_length=10, description="with_me: only customers shared with you"),
     limit: int = 50,
     offset: int = 0,
 ):
-    filters = _filters(q, status, level, source, kind, owner, department_id, tag, sort, deleted)
+    filters = _filters(
+        q, status, level, source, kind, owner, department_id, tag, sort, deleted, shared
+    )
     items, count = paginate(customers_for(request.auth, filters), limit, offset)
     return {"items": [customer_out(c, request.auth) for c in items], "count": count}
 

@@ -8,4 +8,10 @@ class CrmConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
-        from . import audit_actions, followups, permissions  # noqa: F401  (registration)
+        from . import (  # noqa: F401  (registration)
+            audit_actions,
+            followups,
+            permissions,
+            pool,
+            share_reach,
+        )

@@ -36,3 +36,22 @@ OPPORTUNITY_STAGE = register(
 )
 STAGE_CREATE = register("stage.create", _("Added pipeline stage %(target)s"))
 STAGE_UPDATE = register("stage.update", _("Edited pipeline stage %(target)s"))
+
+# Sharing and the public pool (公海).
+CUSTOMER_SHARE = register("customer.share", _("Shared customer %(target)s with %(recipient)s"))
+CUSTOMER_UNSHARE = register(
+    "customer.unshare", _("Stopped sharing customer %(target)s with %(recipient)s")
+)
+CUSTOMER_POOL_RETURN = register(
+    "customer.pool_return",
+    _(
+        "Customer %(target)s returned to the public pool from %(from)s: "
+        "not followed up for %(days)s days"
+    ),
+)
+CUSTOMER_POOL_RELEASE = register(
+    "customer.pool_release", _("Released customer %(target)s to the public pool: %(reason)s")
+)
+CUSTOMER_POOL_CLAIM = register(
+    "customer.pool_claim", _("Claimed customer %(target)s from the public pool")
+)

@@ -53,3 +53,8 @@ class Currency(models.TextChoices):
     EUR = "EUR", _("Euro (EUR)")
     HKD = "HKD", _("Hong Kong dollar (HKD)")
     JPY = "JPY", _("Japanese yen (JPY)")
+
+
+class ShareAccess(models.TextChoices):
+    READ = "read", _("Read only")
+    EDIT = "edit", _("Can edit")

@@ -83,7 +83,7 @@ class InteractionForm(forms.Form):
 def may(actor: Any, customer: Customer, permission: str) -> bool:
     """The actor holds `permission` and its scope covers this customer."""
     return has_permission(actor, permission) and reach_of(actor, permission).covers(
-        customer.owner_id, customer.owner_department_id
+        customer.owner_id, customer.owner_department_id, customer.pk
     )
 
 

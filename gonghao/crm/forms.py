@@ -63,3 +63,8 @@ class CustomerSearchForm(forms.Form):
         ],
         required=False,
     )
+    shared = forms.ChoiceField(
+        label=_("Shared"),
+        choices=[("", _("All I can see")), ("with_me", _("Shared with me"))],
+        required=False,
+    )

@@ -16,6 +16,7 @@ from .constants import (
     CustomerSource,
     CustomerStatus,
     InteractionKind,
+    ShareAccess,
 )
 
 
@@ -66,6 +67,12 @@ class Customer(models.Model):
         on_delete=models.PROTECT,
         related_name="customers",
     )
+    # When the current owner got the customer (created, transferred, claimed): the public pool
+    # counts "not followed up" from here when it is later than the last interaction.
+    owner_since = models.DateTimeField(_("owner since"), null=True, blank=True)
+    # Set while the current owner holds the customer because they claimed it from the pool.
+    claimed_at = models.DateTimeField(_("claimed from the pool at"), null=True, blank=True)
+    pool_since = models.DateTimeField(_("in the public pool since"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     phone_digits = models.CharField(_("phone digits"), max_length=20, blank=True, editable=False)
     name_folded = models.CharField(_("name for search"), max_length=200, blank=True, editable=False)
@@ -115,6 +122,7 @@ class Customer(models.Model):
             models.Index(fields=["status"], name="customer_status"),
             models.Index(fields=["level"], name="customer_level"),
             models.Index(fields=["updated_at"], name="customer_updated"),
+            models.Index(fields=["owner", "claimed_at"], name="customer_claimed"),
         ]
 
     def __str__(self) -> str:
@@ -353,3 +361,79 @@ class StageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.opportunity_id}: {self.from_stage_id} → {self.to_stage_id}"
+
+
+class CustomerShare(models.Model):
+    """A customer shared with an employee or a department (optionally its sub-departments).
+
+    Read shares let the recipients see the customer as if it were in their scope; editable
+    ones let them edit it too. A share widens the reach of permissions the recipient already
+    holds (customer.view, customer.export, customer.edit, opportunity.view): it never grants a
+    permission and never unmasks personal data. It works until `expires_at` (the end of the
+    `until` day) or until revoked; the row is kept for the record.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="shares"
+    )
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("shared with (employee)"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="customer_shares",
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("shared with (department)"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="customer_shares",
+    )
+    include_subdepartments = models.BooleanField(_("including sub-departments"), default=False)
+    access = models.CharField(
+        _("access"), max_length=10, choices=ShareAccess.choices, default=ShareAccess.READ
+    )
+    until = models.DateField(_("until"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("shared by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("revoked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("customer share")
+        verbose_name_plural = _("customer shares")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["employee", "revoked_at"], name="share_employee"),
+            models.Index(fields=["department", "revoked_at"], name="share_department"),
+            models.Index(fields=["customer", "revoked_at"], name="share_customer"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(employee__isnull=False, department__isnull=True)
+                    | models.Q(employee__isnull=True, department__isnull=False)
+                ),
+                name="share_one_recipient",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.employee_id or self.department_id}"

@@ -45,7 +45,7 @@ def restrict_opportunities(queryset: QuerySet, actor: Any, permission: str = VIE
     reach = reach_of(actor, permission)
     if reach.nothing:
         return queryset.none()
-    return queryset.filter(reach.q())
+    return queryset.filter(reach.q(record_field="pk"))
 
 
 def hidden_for(actor: Any, permission: str = VIEW) -> set[str]:
@@ -59,7 +59,7 @@ def hidden_for(actor: Any, permission: str = VIEW) -> set[str]:
 
 def may(actor: Any, permission: str, opportunity: Opportunity) -> bool:
     return has_permission(actor, permission) and reach_of(actor, permission).covers(
-        opportunity.owner_id, opportunity.owner_department_id
+        opportunity.owner_id, opportunity.owner_department_id, opportunity.pk
     )
 
 

@@ -14,6 +14,10 @@ EXPORT = register_permission("customer.export", _("Export customers"))
 VIEW_SENSITIVE = register_permission(
     "customer.view_sensitive", _("Reveal customers' personal data (phone, e-mail, ID number)")
 )
+SHARE = register_permission(
+    "customer.share", _("Share customers in your scope with other employees or departments")
+)
+CLAIM = register_permission("customer.claim", _("See the public pool and claim customers from it"))
 
 # Fields a role can hide entirely (pages, API, exports and search alike).
 HIDEABLE = {

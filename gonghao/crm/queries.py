@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from gonghao.access.scopes import reach_of
 from gonghao.access.services import has_permission, hidden_fields_for
-from gonghao.core.errors import NotFound, PermissionDenied
+from gonghao.core.errors import NotFound, PermissionDenied, ValidationFailed
 
 from . import permissions as perms
 from .constants import SENSITIVE_FIELDS
@@ -23,7 +24,7 @@ def restrict(queryset: QuerySet[Customer], actor: Any, permission: str) -> Query
     reach = reach_of(actor, permission)
     if reach.nothing:
         return queryset.none()
-    return queryset.filter(reach.q())
+    return queryset.filter(reach.q(record_field="pk"))
 
 
 def require_any_access(actor: Any, permission: str = perms.VIEW) -> None:
@@ -46,7 +47,8 @@ def get_customer_for(
     if permission != visible_permission:
         if not has_permission(actor, permission):
             raise PermissionDenied()
-        if not reach_of(actor, permission).covers(customer.owner_id, customer.owner_department_id):
+        reach = reach_of(actor, permission)
+        if not reach.covers(customer.owner_id, customer.owner_department_id, customer.pk):
             raise PermissionDenied()
     return customer
 
@@ -74,6 +76,10 @@ class CustomerFilter:
     tag: str = ""
     sort: str = "-updated"
     deleted: bool = False
+    shared: str = ""  # "with_me": only customers shared with the actor
+
+
+SHARED_CHOICES = ("with_me",)
 
 
 def search_digits(text: str) -> str:
@@ -91,6 +97,12 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
     """
     visible_permission = perms.RESTORE if filters.deleted else permission
     require_any_access(actor, visible_permission)
+    if filters.shared and filters.shared not in SHARED_CHOICES:
+        raise ValidationFailed(
+            field_errors={
+                "shared": [_("Choose one of: %(values)s") % {"values": ", ".join(SHARED_CHOICES)}]
+            }
+        )
     hidden = hidden_fields_for(actor, visible_permission)
     queryset = Customer.objects.select_related("owner", "owner_department")
     queryset = queryset.filter(deleted_at__isnull=not filters.deleted)
@@ -117,6 +129,10 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
         queryset = queryset.filter(owner_id=filters.owner_id)
     if filters.department_id is not None:
         queryset = queryset.filter(owner_department_id=filters.department_id)
+    if filters.shared == "with_me":
+        from .share_reach import shared_customer_ids
+
+        queryset = queryset.filter(pk__in=shared_customer_ids(actor))
     order = SORTS.get(filters.sort, SORTS["-updated"])
     if "customer.level" in hidden and filters.sort == "level":
         order = SORTS["-updated"]

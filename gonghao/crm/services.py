@@ -85,6 +85,7 @@ def create_customer(*, actor: Any, data: dict[str, Any], owner: Any = None) -> C
         customer = Customer(**cleaned)
         customer.owner = owner
         customer.owner_department_id = owner.department_id
+        customer.owner_since = clock.now()
         customer.created_by = actor
         customer.updated_by = actor
         customer.save()
@@ -166,6 +167,9 @@ def transfer_customer(customer_id: int, *, actor: Any, new_owner: Any) -> Custom
         previous = customer.owner
         customer.owner = new_owner
         customer.owner_department_id = new_owner.department_id
+        customer.owner_since = clock.now()
+        customer.claimed_at = None  # a transferred customer no longer counts against the cap
+        customer.pool_since = None
         customer.updated_by = actor
         customer.save()
         record(

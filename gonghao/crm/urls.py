@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sharing_views, views
 
 urlpatterns = [
     path("", views.customer_list, name="customer_list"),
@@ -12,4 +12,13 @@ urlpatterns = [
     path("<int:customer_id>/restore/", views.customer_restore, name="customer_restore"),
     path("<int:customer_id>/transfer/", views.customer_transfer, name="customer_transfer"),
     path("<int:customer_id>/reveal/<str:field>/", views.customer_reveal, name="customer_reveal"),
+    path("pool/", sharing_views.customer_pool, name="customer_pool"),
+    path("<int:customer_id>/shares/", sharing_views.customer_shares, name="customer_shares"),
+    path(
+        "<int:customer_id>/shares/<int:share_id>/revoke/",
+        sharing_views.customer_share_revoke,
+        name="customer_share_revoke",
+    ),
+    path("<int:customer_id>/claim/", sharing_views.customer_claim, name="customer_claim"),
+    path("<int:customer_id>/release/", sharing_views.customer_release, name="customer_release"),
 ]

@@ -28,6 +28,7 @@ from .contacts_views import contacts_context, timeline_context
 from .exports import export_rows, render_csv
 from .forms import CustomerForm, CustomerSearchForm, OwnerForm
 from .queries import CustomerFilter, customers_for, get_customer_for, present
+from .sharing_views import sharing_context
 
 AUDIT_TRAIL_LENGTH = 20
 
@@ -45,6 +46,7 @@ def _filters_from(form: CustomerSearchForm, *, deleted: bool = False) -> Custome
         source=data.get("source", ""),
         sort=data.get("sort") or "-updated",
         deleted=deleted,
+        shared=data.get("shared", ""),
     )
 
 
@@ -83,7 +85,7 @@ def customer_detail(request: HttpRequest, customer_id: int):
 
     def may(permission: str) -> bool:
         return has_permission(actor, permission) and reach_of(actor, permission).covers(
-            customer.owner_id, customer.owner_department_id
+            customer.owner_id, customer.owner_department_id, customer.pk
         )
 
     audit_trail = None
@@ -105,6 +107,7 @@ def customer_detail(request: HttpRequest, customer_id: int):
             # The customer 360: contacts, follow-ups, and the audit trail for auditors.
             **contacts_context(actor, customer),
             **timeline_context(actor, customer),
+            **sharing_context(actor, customer),
             "audit_trail": audit_trail,
         },
     )

@@ -88,10 +88,12 @@ def test_builtin_roles_are_seeded_by_the_migrations():
         "customer.create",
         "customer.edit",
         "customer.view_sensitive",
+        "customer.share",
+        "customer.claim",
     }
     assert customer_perms("customer_service") == {"customer.view"}
     assert customer_perms("marketing") == {"customer.export"}
-    assert customer_perms("department_head") == CUSTOMER_FULL
+    assert customer_perms("department_head") == CUSTOMER_FULL | {"customer.share"}
     assert customer_perms("system_admin") == {"customer.view", "customer.restore"}
     assert customer_perms("security_admin") == set()
     assert set(roles["marketing"].hidden_fields) == {

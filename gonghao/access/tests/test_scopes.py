@@ -187,3 +187,42 @@ def test_deleted_customers_are_listed_only_with_restore(crm):
         assert body["count"] == 1
         assert body["items"][0]["name"] == "杭州乙公司"
         assert body["items"][0]["deleted_at"] is not None
+
+
+# --- direct reach (customer shares plug in here) ------------------------------------------------
+
+
+def test_direct_reach_joins_q_and_covers_only_where_asked(crm):
+    from gonghao.crm import sharing
+
+    sharing.share_customer(crm.customer_c.pk, actor=crm.rep_c, employee=crm.rep_a)
+    reach = reach_of(crm.rep_a, "customer.view")
+    assert reach.owner_ids == {crm.rep_a.pk} and len(reach.direct) == 1
+    with_direct = Customer.objects.filter(reach.q(record_field="pk"))
+    assert set(with_direct) == {crm.customer_a, crm.customer_c}
+    # A caller that does not name the id field gets the owner reach only: no rows matched on
+    # the wrong ids.
+    assert set(Customer.objects.filter(reach.q())) == {crm.customer_a}
+    assert reach.covers(crm.rep_c.pk, crm.service.pk, crm.customer_c.pk)
+    assert not reach.covers(crm.rep_c.pk, crm.service.pk)
+    assert not reach.covers(crm.rep_b.pk, crm.sales_east.pk, crm.customer_b.pk)
+    # Shares widen held permissions only: none for a permission the employee lacks, and no
+    # subquery at all for an "all" scope.
+    assert reach_of(crm.rep_a, "customer.delete").nothing
+    assert reach_of(crm.agent, "customer.view").direct == []
+    assert reach_of(crm.rep_a, "customer.view_sensitive").direct == []
+
+
+def test_direct_reach_alone_is_not_nothing(crm):
+    from gonghao.crm import sharing
+
+    # A department-scoped viewer outside any department reaches nothing of their own.
+    loner = make_employee("无部门员工")
+    only_role(loner, "dept_viewer", "department")
+    assert loner.department_id is None
+    assert reach_of(loner, "customer.view").direct[0].ids.count() == 0
+    sharing.share_customer(crm.customer_a.pk, actor=crm.rep_a, employee=loner)
+    reach = reach_of(loner, "customer.view")
+    assert not reach.nothing
+    names = {c.name for c in customers_for(loner, CustomerFilter())}
+    assert names == {"上海甲公司"}

@@ -1,0 +1,291 @@
+"""The public pool (公海): customers without an owner, claimed, released and returned to it.
+
+- A customer with no owner is in the pool; holders of customer.claim see it (masked as their
+  permissions say) and claim customers from it.
+- Claiming is one conditional UPDATE (`owner IS NULL`): of two employees claiming at once,
+  exactly one wins, the other gets 409 already_claimed.
+- The cap (GONGHAO_POOL_CLAIM_CAP) counts the customers an employee *holds at once* because
+  they claimed them from the pool; releasing one, or it being transferred or returned, frees a
+  place. (A per-day cap would let a rep hoard the pool over a week.)
+- The daily job `crm.pool_return` returns owned customers not followed up for
+  GONGHAO_POOL_RETURN_DAYS days: the later of the last interaction (by anyone) and the date the
+  current owner got the customer (created, transferred or claimed) must be older than that.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gonghao.access.scopes import reach_of
+from gonghao.access.services import has_permission, hidden_fields_for, require
+from gonghao.audit.services import record
+from gonghao.core import clock
+from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.core.jobs import register_job
+from gonghao.messaging import templates as message_templates
+from gonghao.messaging.services import queue_message
+
+from . import audit_actions
+from . import permissions as perms
+from .models import Customer, Interaction, fold
+from .queries import get_customer_for, search_digits
+from .validation import _CONTROL
+
+REASON_LIMIT = 300
+# The most customer names one "returned to the pool" e-mail lists (the count is always given).
+NOTICE_NAMES = 20
+
+POOL_RETURNED = message_templates.register(
+    "crm.pool_returned",
+    subject={"zh-hans": "客户已退回公海", "en": "Customers returned to the public pool"},
+    body={
+        "zh-hans": (
+            "%(name)s，您好：您的 %(count)s 个客户超过 %(days)s 天未跟进，已退回公海："
+            "%(customers)s。如需继续跟进，可在公海中重新领取。"
+        ),
+        "en": (
+            "Hello %(name)s, %(count)s of your customers were not followed up for %(days)s "
+            "days and returned to the public pool: %(customers)s. Claim them again from the "
+            "pool to keep following them up."
+        ),
+    },
+)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def pool_for(actor: Any, q: str = "") -> QuerySet[Customer]:
+    """The customers in the pool, for holders of customer.claim; searched by name or phone."""
+    require(actor, perms.CLAIM)
+    queryset = Customer.objects.filter(owner__isnull=True, deleted_at__isnull=True)
+    text = q.strip()
+    if text:
+        condition = Q(name_folded__contains=fold(text))
+        digits = search_digits(text)
+        if len(digits) >= 3 and "customer.phone" not in hidden_fields_for(actor, perms.VIEW):
+            condition |= Q(phone_digits__contains=digits)
+        queryset = queryset.filter(condition)
+    return queryset.order_by(F("pool_since").desc(nulls_last=True), "-id")
+
+
+def held_from_pool(actor: Any) -> int:
+    """How many customers the actor holds because they claimed them (what the cap counts)."""
+    return Customer.objects.filter(
+        owner=actor, claimed_at__isnull=False, deleted_at__isnull=True
+    ).count()
+
+
+def may_release(actor: Any, customer: Customer) -> bool:
+    """The owner, or someone who may transfer the customer, can release it to the pool."""
+    if customer.owner_id is None:
+        return False
+    if customer.owner_id == actor.pk:
+        return True
+    return has_permission(actor, perms.TRANSFER) and reach_of(actor, perms.TRANSFER).covers(
+        customer.owner_id, customer.owner_department_id
+    )
+
+
+# --- claiming and releasing -------------------------------------------------------------------
+
+
+def claim_customer(customer_id: int, *, actor: Any) -> Customer:
+    """Take a customer from the pool; 409 if someone was first or the actor's cap is reached."""
+    require(actor, perms.CLAIM)
+    if not Customer.objects.filter(pk=customer_id, deleted_at__isnull=True).exists():
+        raise NotFound(code="customer_not_found")
+    cap = settings.GONGHAO_POOL_CLAIM_CAP
+    with transaction.atomic():
+        # One claimer at a time per employee, so two claims of theirs cannot both pass the cap.
+        get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+        held = held_from_pool(actor)
+        if held >= cap:
+            raise Conflict(
+                _(
+                    "You already hold %(held)d customers claimed from the pool; the limit is "
+                    "%(cap)d. Release one first."
+                )
+                % {"held": held, "cap": cap},
+                code="claim_cap_reached",
+            )
+        now = clock.now()
+        won = Customer.objects.filter(
+            pk=customer_id, owner__isnull=True, deleted_at__isnull=True
+        ).update(
+            owner=actor,
+            owner_department=actor.department_id,
+            owner_since=now,
+            claimed_at=now,
+            pool_since=None,
+            updated_by=actor,
+            updated_at=now,
+        )
+        if won != 1:
+            raise Conflict(
+                _("This customer is no longer in the public pool."), code="already_claimed"
+            )
+        customer = Customer.objects.select_related("owner", "owner_department").get(pk=customer_id)
+        record(
+            audit_actions.CUSTOMER_POOL_CLAIM,
+            actor=actor,
+            target=customer,
+            changes={"owner": [None, actor.employee_id]},
+        )
+    return customer
+
+
+def clean_reason(reason: Any) -> str:
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValidationFailed(field_errors={"reason": [_("Say why the customer is released.")]})
+    reason = reason.strip()
+    if len(reason) > REASON_LIMIT:
+        raise ValidationFailed(
+            field_errors={"reason": [_("At most %(n)d characters.") % {"n": REASON_LIMIT}]}
+        )
+    if _CONTROL.search(reason):
+        raise ValidationFailed(field_errors={"reason": [_("Control characters are not allowed.")]})
+    return reason
+
+
+def _to_pool(customer: Customer, now: datetime) -> str | None:
+    previous = customer.owner.employee_id if customer.owner_id else None
+    customer.owner = None
+    customer.owner_department = None
+    customer.owner_since = None
+    customer.claimed_at = None
+    customer.pool_since = now
+    customer.save(
+        update_fields=[
+            "owner",
+            "owner_department",
+            "owner_since",
+            "claimed_at",
+            "pool_since",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+    return previous
+
+
+def release_customer(customer_id: int, *, actor: Any, reason: Any) -> Customer:
+    """Give a customer back to the pool, with a reason (audited)."""
+    customer = get_customer_for(actor, customer_id)
+    if not may_release(actor, customer):
+        raise PermissionDenied(
+            _("Only the owner, or someone who may transfer it, can release a customer.")
+        )
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        locked = (
+            Customer.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .get(pk=customer.pk)
+        )
+        if locked.owner_id != customer.owner_id:
+            raise Conflict(_("The customer changed hands meanwhile."), code="owner_changed")
+        locked.updated_by = actor
+        previous = _to_pool(locked, clock.now())
+        record(
+            audit_actions.CUSTOMER_POOL_RELEASE,
+            actor=actor,
+            target=locked,
+            params={"reason": reason},
+            changes={"owner": [previous, None]},
+        )
+    return locked
+
+
+# --- returning stale customers (the daily job) ------------------------------------------------
+
+
+def _stale(now: datetime, days: int) -> QuerySet[Customer]:
+    cutoff = now - timedelta(days=days)
+    last_interaction = Subquery(
+        Interaction.objects.filter(customer=OuterRef("pk"))
+        .order_by("-occurred_at")
+        .values("occurred_at")[:1]
+    )
+    return (
+        Customer.objects.filter(owner__isnull=False, deleted_at__isnull=True)
+        .annotate(
+            last_touch=last_interaction,
+            owned_since=Coalesce("owner_since", "created_at"),
+        )
+        .filter(owned_since__lt=cutoff)
+        .filter(Q(last_touch__isnull=True) | Q(last_touch__lt=cutoff))
+    )
+
+
+def return_stale_customers(now: datetime | None = None) -> dict[str, int]:
+    """Return to the pool every owned customer not followed up for N days; idempotent."""
+    now = now or clock.now()
+    days = settings.GONGHAO_POOL_RETURN_DAYS
+    returned = 0
+    by_owner: dict[int, tuple[Any, list[str]]] = {}
+    for customer_id in list(_stale(now, days).values_list("pk", flat=True).order_by("pk")):
+        with transaction.atomic():
+            # Checked again under the lock: a follow-up or claim since the scan keeps it.
+            locked = (
+                _stale(now, days)
+                .select_for_update(of=("self",))
+                .select_related("owner")
+                .filter(pk=customer_id)
+                .first()
+            )
+            if locked is None:
+                continue
+            locked.updated_by = None
+            former = locked.owner
+            by_owner.setdefault(former.pk, (former, []))[1].append(locked.name)
+            previous = _to_pool(locked, now)
+            record(
+                audit_actions.CUSTOMER_POOL_RETURN,
+                actor=None,
+                target=locked,
+                params={"from": previous, "days": days},
+                changes={"owner": [previous, None]},
+            )
+            returned += 1
+    notified = _notify_former_owners(by_owner.values(), days)
+    return {"returned": returned, "notified": notified}
+
+
+def _notify_former_owners(owners, days: int) -> int:
+    """One e-mail per former owner listing what they lost (those without an address: none)."""
+    sent = 0
+    for owner, names in owners:
+        if not owner.email or not owner.is_active:
+            continue
+        shown = "、".join(names[:NOTICE_NAMES]) + ("…" if len(names) > NOTICE_NAMES else "")
+        queue_message(
+            channel="email",
+            recipient=owner.email,
+            template=POOL_RETURNED.code,
+            params={"name": owner.name, "count": len(names), "days": days, "customers": shown},
+            employee=owner,
+            actor=None,
+        )
+        sent += 1
+    return sent
+
+
+@register_job(
+    "crm.pool_return",
+    every=timedelta(days=1),
+    description=gettext_lazy(
+        "Return customers not followed up for GONGHAO_POOL_RETURN_DAYS days to the public pool."
+    ),
+)
+def pool_return_job(now: datetime) -> dict[str, int]:
+    return return_stale_customers(now)
