@@ -26,6 +26,7 @@ from gonghao.crm.contacts_api import router as contacts_router
 from gonghao.crm.opportunities_api import router as opportunities_router
 from gonghao.crm.opportunities_api import stages_router as pipeline_stages_router
 from gonghao.lifecycle.api import router as employee_requests_router
+from gonghao.lifecycle.offboarding_api import router as offboarding_router
 from gonghao.org.api import departments_router, positions_router
 
 
@@ -121,6 +122,7 @@ api.add_router("/auth", auth_router, tags=["auth"])
 api.add_router("/auth/tokens", tokens_router, tags=["auth"])
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/employees", employees_router, tags=["employees"])
+api.add_router("/employees", offboarding_router, tags=["offboarding"])
 api.add_router("/employee-requests", employee_requests_router, tags=["employee requests"])
 api.add_router("/departments", departments_router, tags=["organisation"])
 api.add_router("/positions", positions_router, tags=["organisation"])

@@ -290,5 +290,10 @@ APP_TITLE = _("Gonghao CRM")
 # Four eyes on onboarding: an approver must hold every role the request asks for.
 GONGHAO_APPROVER_MUST_HOLD_ROLES = env.bool("GONGHAO_APPROVER_MUST_HOLD_ROLES", default=True)
 
+# Departed employees' phone and e-mail are erased this many days after the departure date.
+GONGHAO_DEPARTED_PII_RETENTION_DAYS = env.int("GONGHAO_DEPARTED_PII_RETENTION_DAYS", default=365)
+# Active accounts with no successful login for this many days are disabled (0 turns it off).
+GONGHAO_DORMANT_DAYS = env.int("GONGHAO_DORMANT_DAYS", default=90)
+
 # Trace reads of personal data: opening a customer and every export write an audit event.
 GONGHAO_AUDIT_READS = env.bool("GONGHAO_AUDIT_READS", default=True)

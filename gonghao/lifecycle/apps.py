@@ -8,4 +8,9 @@ class LifecycleConfig(AppConfig):
     verbose_name = _("Employee lifecycle")
 
     def ready(self) -> None:
-        from . import audit_actions, permissions  # noqa: F401  (registration side effects)
+        from . import (  # noqa: F401  (registration side effects)
+            audit_actions,
+            handover_steps,
+            jobs,
+            permissions,
+        )
