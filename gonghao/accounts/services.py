@@ -301,11 +301,7 @@ def check_rehire_of(former: Employee) -> None:
     message = None
     if former.status != EmployeeStatus.DEPARTED:
         message = _("Only a departed employee can be rehired; %(id)s has not left.")
-    elif (
-        Employee.objects.filter(rehire_of=former)
-        .exclude(status=EmployeeStatus.DEPARTED)
-        .exists()
-    ):
+    elif Employee.objects.filter(rehire_of=former).exclude(status=EmployeeStatus.DEPARTED).exists():
         message = _("%(id)s was already rehired under another 工号.")
     if message is not None:
         raise ValidationFailed(

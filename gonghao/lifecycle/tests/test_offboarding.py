@@ -209,9 +209,7 @@ def test_requests_filed_move_to_the_successor_and_stay_for_approvers_without_one
     assert filed.status_code == 201
     request_id = filed.json()["id"]
     other_head = make_employee("新部长", roles=("department_head",), department=world.sales)
-    response = api_for(world.approver).post(
-        url(world.head), {"successor": other_head.employee_id}
-    )
+    response = api_for(world.approver).post(url(world.head), {"successor": other_head.employee_id})
     assert response.status_code == 201, response.content
     request = EmployeeRequest.objects.get(pk=request_id)
     assert request.requested_by == other_head and request.status == RequestStatus.SUBMITTED
@@ -363,7 +361,8 @@ def test_refusals_change_nothing_and_write_no_event(crm, case, status, code):
     before = _snapshot(crm)
     path = url(target)
     if case == "unknown_employee":
-        path = f"/api/v1/employees/{allocate_employee_id(actor=None, purpose='t').employee_id}/offboard"
+        unknown = allocate_employee_id(actor=None, purpose="t").employee_id
+        path = f"/api/v1/employees/{unknown}/offboard"
         before = _snapshot(crm)
     elif case == "malformed_employee":
         path = "/api/v1/employees/E0000000/offboard"
@@ -379,16 +378,16 @@ def test_refusals_change_nothing_and_write_no_event(crm, case, status, code):
 @pytest.mark.django_db
 def test_refusal_messages_in_both_languages(crm):
     inactive = make_employee("停用", status="disabled")
-    en = api_for(crm.admin, language="en").post(
-        url(crm.rep_a), {"successor": inactive.employee_id}
-    )
+    en = api_for(crm.admin, language="en").post(url(crm.rep_a), {"successor": inactive.employee_id})
     zh = api_for(crm.admin, language="zh-hans").post(
         url(crm.rep_a), {"successor": inactive.employee_id}
     )
     assert "not active" in en.json()["details"]["fields"]["successor"][0]
-    assert en.json()["details"]["fields"]["successor"][0] != zh.json()["details"]["fields"][
-        "successor"
-    ][0] or zh.json()["message"]  # zh text comes with the lead's translations
+    assert (
+        en.json()["details"]["fields"]["successor"][0]
+        != zh.json()["details"]["fields"]["successor"][0]
+        or zh.json()["message"]
+    )  # zh text comes with the lead's translations
 
 
 @pytest.mark.django_db
