@@ -340,9 +340,7 @@ def perform_due(now: Any = None) -> dict[str, int]:
     )
     for pk in due_ids:
         with transaction.atomic():
-            offboarding = (
-                Offboarding.objects.select_for_update().select_related("successor").get(pk=pk)
-            )
+            offboarding = Offboarding.objects.select_for_update().get(pk=pk)
             if offboarding.status != OffboardingStatus.SCHEDULED:
                 skipped += 1
                 continue
