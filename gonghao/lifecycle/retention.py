@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -123,12 +123,20 @@ def _erase(employee: Employee, now: datetime) -> None:
 
 
 def dormant_candidates(now: datetime) -> Any:
-    """Active employees whose last successful login (else activation, else creation) is older
-    than GONGHAO_DORMANT_DAYS."""
+    """Active employees whose last successful login and last activation (re-enabling counts)
+    are both older than GONGHAO_DORMANT_DAYS; creation stands in for either when missing.
+
+    Each side is coalesced first: SQLite's MAX() is NULL when any argument is.
+    """
     cutoff = now - timedelta(days=settings.GONGHAO_DORMANT_DAYS)
     return (
         Employee.objects.filter(status=EmployeeStatus.ACTIVE)
-        .annotate(seen=Coalesce(F("last_login"), F("activated_at"), F("created_at")))
+        .annotate(
+            seen=Greatest(
+                Coalesce(F("last_login"), F("created_at")),
+                Coalesce(F("activated_at"), F("created_at")),
+            )
+        )
         .filter(seen__lt=cutoff)
     )
 
@@ -148,8 +156,7 @@ def disable_dormant(now: datetime | None = None) -> dict[str, int]:
             employee = dormant_candidates(now).select_for_update().filter(pk=pk).first()
             if employee is None:
                 continue
-            seen = employee.last_login or employee.activated_at or employee.created_at
-            days = (now - seen).days
+            days = (now - employee.seen).days
             employee.status = EmployeeStatus.DISABLED
             employee.save(update_fields=["status", "updated_at"])
             tokens = ApiToken.objects.filter(employee=employee, revoked_at__isnull=True).update(

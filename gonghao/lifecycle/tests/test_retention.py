@@ -166,6 +166,7 @@ def test_re_enabling_is_an_audited_admin_action_and_restarts_the_count(
 ):
     settings.GONGHAO_DORMANT_DAYS = 10
     sleeper = make_employee("休眠者")
+    Employee.objects.filter(pk=sleeper.pk).update(last_login=frozen_clock() - timedelta(days=1))
     for e in (cast.admin, cast.security_admin, cast.auditor, cast.employee):
         Employee.objects.filter(pk=e.pk).update(last_login=frozen_clock() + timedelta(days=30))
     frozen_clock.advance(days=11)
