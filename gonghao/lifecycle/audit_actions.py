@@ -58,3 +58,6 @@ DORMANT_DISABLE = register(
     _("Disabled %(target)s: no login for %(days)s days"),
 )
 ENABLE = register("employee.enable", _("Re-enabled the account of %(target)s"))
+HANDOVER_EXPORT = register(
+    "handover.export", _("Exported the handover report of %(target)s (%(count)s lines)")
+)

@@ -8,7 +8,7 @@ from ninja import Query, Router, Status
 
 from gonghao.access import services as access
 from gonghao.accounts import services as accounts
-from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS
+from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, paginate
 
 from . import offboarding as service
 from . import retention
@@ -46,8 +46,9 @@ def _move_out(step: str, move: Move, employee_id: str) -> dict:
     }
 
 
-def offboarding_out(found: Offboarding) -> dict:
-    items = [_item_out(i) for i in service.report_items(found)]
+def offboarding_out(found: Offboarding, limit: int = 200, offset: int = 0) -> dict:
+    page, count = paginate(service.report_items(found), limit, offset)
+    items = [_item_out(i) for i in page]
     return {
         "id": found.pk,
         "employee_id": found.employee.employee_id,
@@ -63,7 +64,7 @@ def offboarding_out(found: Offboarding) -> dict:
         "tokens_revoked": found.tokens_revoked,
         "note": found.note,
         "items": items,
-        "count": len(items),
+        "count": count,
     }
 
 
@@ -90,11 +91,11 @@ def offboard(request: HttpRequest, employee_id: str, payload: OffboardIn):
 @router.get(
     "/{employee_id}/offboarding",
     response={200: OffboardingOut, **READ_ERRORS},
-    summary="The employee's latest offboarding with its handover report",
+    summary="The employee's latest offboarding with its handover report (items paginated)",
 )
-def get_offboarding(request: HttpRequest, employee_id: str):
+def get_offboarding(request: HttpRequest, employee_id: str, limit: int = 200, offset: int = 0):
     employee = _subject(request, employee_id)
-    return offboarding_out(service.get_offboarding_for(request.auth, employee))
+    return offboarding_out(service.get_offboarding_for(request.auth, employee), limit, offset)
 
 
 @router.get(

@@ -95,7 +95,7 @@ def report_csv(request: HttpRequest, employee_id: str):
     employee = _employee(employee_id)
     found = service.get_offboarding_for(request.user, employee)
     response = HttpResponse(
-        service.render_report_csv(found), content_type="text/csv; charset=utf-8"
+        service.export_report_csv(found, actor=request.user), content_type="text/csv; charset=utf-8"
     )
     filename = f"handover-{employee.employee_id}-{found.effective:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -117,7 +117,7 @@ class OffboardingOut(Schema):
     tokens_revoked: int
     note: str
     items: list[HandoverItemOut]
-    count: int = Field(description="how many report lines")
+    count: int = Field(description="how many report lines in all (items: one page of them)")
 
 
 class PreviewStepOut(Schema):

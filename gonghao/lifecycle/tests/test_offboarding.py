@@ -158,6 +158,8 @@ def test_full_path_offboard_ends_logins_moves_records_and_reports(crm):
     assert body["count"] == 5
     report = admin.get(url(rep, "offboarding"))
     assert report.status_code == 200 and report.json()["items"] == body["items"]
+    page = admin.get(url(rep, "offboarding"), {"limit": 2, "offset": 4}).json()
+    assert page["count"] == 5 and page["items"] == body["items"][4:]
     # Audit: one handover.move per record, then the summary; nothing else.
     moves = [e for e in events if e.action == "handover.move"]
     assert len(moves) == 5

@@ -66,6 +66,8 @@ def test_offboard_through_the_pages_preview_confirm_report_csv(crm):
     assert body.startswith("\ufeffstep,kind,record_id,label,from,to,moved,note")
     line = f"crm.customers,customer,{crm.customer_a.pk},{crm.customer_a.name},"
     assert line + f"{rep.employee_id},{crm.successor.employee_id},yes," in body
+    exported = AuditEvent.objects.get(action="handover.export")
+    assert exported.target_id == str(rep.pk) and exported.params["count"] == 2
     detail = admin.get(f"/employees/{rep.employee_id}/").content.decode()
     assert 'data-testid="handover-report"' in detail and 'data-testid="offboard"' not in detail
 
@@ -129,3 +131,13 @@ def test_re_enable_button_on_the_employee_page(crm):
     assert response.status_code == 302
     assert Employee.objects.get(pk=sleeper.pk).status == "active"
     assert AuditEvent.objects.filter(action="employee.enable").count() == 1
+
+
+@pytest.mark.django_db
+def test_report_page_for_the_public_pool(crm):
+    admin = browser(crm.admin)
+    admin.post(f"/employees/{crm.rep_b.employee_id}/offboard/", {"successor": "", "confirm": "1"})
+    page = admin.get(f"/employees/{crm.rep_b.employee_id}/offboarding/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "public pool" in text and crm.customer_b.name in text
