@@ -11,7 +11,12 @@ from django.views.decorators.http import require_POST
 
 from gonghao.accounts import services as accounts
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
-from gonghao.core.views import apply_field_errors, domain_errors_as_pages, permission_required
+from gonghao.core.views import (
+    apply_field_errors,
+    domain_errors_as_pages,
+    paginate,
+    permission_required,
+)
 
 from . import offboarding as service
 from . import retention
@@ -83,7 +88,7 @@ def report(request: HttpRequest, employee_id: str):
         {
             "subject": employee,
             "offboarding": found,
-            "items": service.report_items(found),
+            "items": paginate(request, service.report_items(found), per_page=100),
             "can_cancel": found.status == OffboardingStatus.SCHEDULED,
         },
     )
