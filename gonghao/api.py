@@ -25,10 +25,11 @@ from gonghao.crm.api import router as customers_router
 from gonghao.crm.contacts_api import router as contacts_router
 from gonghao.crm.opportunities_api import router as opportunities_router
 from gonghao.crm.opportunities_api import stages_router as pipeline_stages_router
+from gonghao.crm.sharing_api import router as sharing_router
 from gonghao.lifecycle.access_api import reviews_router as access_reviews_router
 from gonghao.lifecycle.access_api import role_requests_router
-from gonghao.crm.sharing_api import router as sharing_router
 from gonghao.lifecycle.api import router as employee_requests_router
+from gonghao.lifecycle.offboarding_api import router as offboarding_router
 from gonghao.org.api import departments_router, positions_router
 
 
@@ -124,6 +125,7 @@ api.add_router("/auth", auth_router, tags=["auth"])
 api.add_router("/auth/tokens", tokens_router, tags=["auth"])
 api.add_router("/me", me_router, tags=["me"])
 api.add_router("/employees", employees_router, tags=["employees"])
+api.add_router("/employees", offboarding_router, tags=["offboarding"])
 api.add_router("/employee-requests", employee_requests_router, tags=["employee requests"])
 api.add_router("/access-reviews", access_reviews_router, tags=["access reviews"])
 api.add_router("/role-requests", role_requests_router, tags=["role requests"])

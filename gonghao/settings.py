@@ -309,6 +309,11 @@ GONGHAO_APPROVER_MUST_HOLD_ROLES = env.bool("GONGHAO_APPROVER_MUST_HOLD_ROLES", 
 GONGHAO_ACCESS_REVIEW_REMINDER_DAYS = env.int("GONGHAO_ACCESS_REVIEW_REMINDER_DAYS", default=3)
 GONGHAO_ACCESS_REVIEW_DEFAULT_DAYS = env.int("GONGHAO_ACCESS_REVIEW_DEFAULT_DAYS", default=14)
 
+# Departed employees' phone and e-mail are erased this many days after the departure date.
+GONGHAO_DEPARTED_PII_RETENTION_DAYS = env.int("GONGHAO_DEPARTED_PII_RETENTION_DAYS", default=365)
+# Active accounts with no successful login for this many days are disabled (0 turns it off).
+GONGHAO_DORMANT_DAYS = env.int("GONGHAO_DORMANT_DAYS", default=90)
+
 # Trace reads of personal data: opening a customer and every export write an audit event.
 GONGHAO_AUDIT_READS = env.bool("GONGHAO_AUDIT_READS", default=True)
 

@@ -39,6 +39,7 @@ urlpatterns = [
     path("me/tokens/<int:token_id>/revoke/", account_views.revoke_my_token, name="revoke_my_token"),
     path("employees/requests/", include("gonghao.lifecycle.urls")),
     path("employees/", include("gonghao.accounts.urls")),
+    path("employees/", include("gonghao.lifecycle.offboarding_urls")),
     path("org/", include("gonghao.org.urls")),
     path("access/", include("gonghao.accounts.access_urls")),
     path("access/", include("gonghao.lifecycle.access_urls")),

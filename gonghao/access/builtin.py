@@ -37,6 +37,11 @@ ADDED_IN_LIFECYCLE_0002 = {
     "department_head": ["employee.request"],
 }
 
+# Added by the lifecycle app's migration 0003 (offboarding), in the same way.
+ADDED_IN_LIFECYCLE_0003 = {
+    "system_admin": ["employee.offboard"],
+}
+
 # Added by the accounts app's migration 0004 (second factors), in the same way.
 ADDED_IN_ACCOUNTS_0004 = {
     "security_admin": ["mfa.reset"],
@@ -77,6 +82,7 @@ BUILTIN_ROLES = [
             "employee.approve",
             "access_review.manage",
             "role_request.approve",
+            "employee.offboard",
         ],
         "data_scope": "all",
         "hidden_fields": [],

@@ -226,6 +226,10 @@ def _employee_out(employee: Employee) -> dict:
         "last_failed_login_at": employee.last_failed_login_at,
         "password_changed_at": employee.password_changed_at,
         "locked_until": employee.locked_until,
+        "activated_at": employee.activated_at,
+        "rehire_of": employee.rehire_of.employee_id if employee.rehire_of_id else None,
+        "rehired_as": sorted(e.employee_id for e in employee.rehired_as.all()),
+        "personal_data_erased_at": employee.personal_data_erased_at,
     }
 
 
@@ -239,7 +243,9 @@ def list_employees(
     offset: int = 0,
 ):
     access.require(request.auth, "employee.view")
-    queryset = Employee.objects.select_related("department", "position", "manager")
+    queryset = Employee.objects.select_related(
+        "department", "position", "manager", "rehire_of"
+    ).prefetch_related("rehired_as")
     if q:
         queryset = queryset.filter(Q(employee_id__icontains=q) | Q(name__icontains=q))
     if department_id is not None:
@@ -282,6 +288,11 @@ def create_employee(request: HttpRequest, payload: EmployeeIn):
             manager = services.find_employee(payload.manager)
         except (services.InvalidEmployeeId, NotFound) as error:
             field_errors["manager"] = [str(error.message)]
+    rehire_of = None
+    try:
+        rehire_of = services.resolve_rehire_of(payload.rehire_of)
+    except ValidationFailed as error:
+        field_errors.update(error.field_errors)
     if field_errors:
         raise ValidationFailed(field_errors=field_errors)
     employee, password = services.create_employee(
@@ -293,6 +304,7 @@ def create_employee(request: HttpRequest, payload: EmployeeIn):
         phone=payload.phone,
         email=payload.email,
         hire_date=payload.hire_date,
+        rehire_of=rehire_of,
     )
     return Status(201, {"employee_id": employee.employee_id, "initial_password": password})
 

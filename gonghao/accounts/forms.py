@@ -25,6 +25,12 @@ class EmployeeForm(forms.Form):
     hire_date = forms.DateField(
         label=_("Hire date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    rehire_of = forms.CharField(
+        label=_("Former 工号 (rehire)"),
+        max_length=64,
+        required=False,
+        help_text=_("When this person worked here before: their old 工号, linked for reference."),
+    )
 
 
 class PersonalTokenForm(forms.Form):

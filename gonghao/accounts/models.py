@@ -82,6 +82,24 @@ class Employee(AbstractBaseUser):
     )
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     lockout_count = models.PositiveIntegerField(_("consecutive lockouts"), default=0)
+    activated_at = models.DateTimeField(
+        _("activated at"),
+        null=True,
+        blank=True,
+        help_text=_("When the account last became active; dormancy counts from here."),
+    )
+    rehire_of = models.ForeignKey(
+        "self",
+        verbose_name=_("rehire of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rehired_as",
+        help_text=_("The former 工号 of a rehired employee, kept for reference."),
+    )
+    personal_data_erased_at = models.DateTimeField(
+        _("personal data erased at"), null=True, blank=True
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -121,6 +139,7 @@ class Employee(AbstractBaseUser):
 class EmployeeIdState(models.TextChoices):
     RESERVED = "reserved", _("Reserved")
     ASSIGNED = "assigned", _("Assigned")
+    DEPARTED = "departed", _("Departed (taken back, never reissued)")
     RETIRED = "retired", _("Retired")
 
 

@@ -77,6 +77,10 @@ class EmployeeOut(Schema):
     last_failed_login_at: datetime | None
     password_changed_at: datetime | None
     locked_until: datetime | None
+    activated_at: datetime | None = None
+    rehire_of: str | None = Field(None, description="the former 工号 of a rehired employee")
+    rehired_as: list[str] = Field(default_factory=list, description="later 工号 of this person")
+    personal_data_erased_at: datetime | None = None
 
 
 class EmployeeListOut(Schema):
@@ -92,6 +96,9 @@ class EmployeeIn(Schema):
     phone: str = Field("", max_length=32)
     email: str = Field("", max_length=254)
     hire_date: date | None = None
+    rehire_of: str | None = Field(
+        None, max_length=64, description="the former 工号 when rehiring someone who left"
+    )
 
 
 class EmployeeCreatedOut(Schema):

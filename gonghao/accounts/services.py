@@ -131,6 +131,7 @@ def employee_snapshot(employee: Employee) -> dict[str, Any]:
         "email": employee.email,
         "status": employee.status,
         "hire_date": employee.hire_date,
+        "rehire_of": employee.rehire_of.employee_id if employee.rehire_of_id else None,
     }
 
 
@@ -175,6 +176,7 @@ def create_employee(
     password: str | None = None,
     purpose: str = "create",
     check_permission: bool = True,
+    rehire_of: Employee | None = None,
 ) -> tuple[Employee, str | None]:
     """Create an employee with a fresh 工号.
 
@@ -198,6 +200,7 @@ def create_employee(
             hire_date=hire_date,
             status=status,
             password=password,
+            rehire_of=rehire_of,
         )
 
 
@@ -229,6 +232,7 @@ def create_employee_with_id(
     status: str = EmployeeStatus.ACTIVE,
     password: str | None = None,
     audit_params: dict[str, Any] | None = None,
+    rehire_of: Employee | None = None,
 ) -> tuple[Employee, str | None]:
     """Create an employee holding an already reserved 工号 (onboarding reserves it at filing).
 
@@ -237,6 +241,8 @@ def create_employee_with_id(
     """
     name = clean_employee_name(name)
     with transaction.atomic():
+        if rehire_of is not None:
+            check_rehire_of(rehire_of)
         id_entry = EmployeeIdRecord.objects.select_for_update().get(pk=id_entry.pk)
         if id_entry.state != EmployeeIdState.RESERVED:
             raise GonghaoError(
@@ -254,9 +260,11 @@ def create_employee_with_id(
             email=(email or "").strip(),
             hire_date=hire_date,
             status=status,
+            rehire_of=rehire_of,
+            activated_at=clock.now() if status == EmployeeStatus.ACTIVE else None,
         )
         try:
-            employee.full_clean(exclude=["password"])
+            employee.full_clean(exclude=["password", "rehire_of"])
         except ValidationError as error:
             raise ValidationFailed(
                 field_errors={
@@ -286,6 +294,31 @@ def create_employee_with_id(
             },
         )
     return employee, (password if one_time else None)
+
+
+def check_rehire_of(former: Employee) -> None:
+    """A new 工号 may be linked only to a departed employee not already rehired (field error)."""
+    message = None
+    if former.status != EmployeeStatus.DEPARTED:
+        message = _("Only a departed employee can be rehired; %(id)s has not left.")
+    elif Employee.objects.filter(rehire_of=former).exclude(status=EmployeeStatus.DEPARTED).exists():
+        message = _("%(id)s was already rehired under another 工号.")
+    if message is not None:
+        raise ValidationFailed(
+            field_errors={"rehire_of": [str(message) % {"id": former.employee_id}]}
+        )
+
+
+def resolve_rehire_of(raw_employee_id: str | None) -> Employee | None:
+    """The former employee named by a 工号 (None when blank); problems are `rehire_of` errors."""
+    if not raw_employee_id:
+        return None
+    try:
+        former = find_employee(raw_employee_id)
+    except (InvalidEmployeeId, NotFound) as error:
+        raise ValidationFailed(field_errors={"rehire_of": [str(error.message)]})
+    check_rehire_of(former)
+    return former
 
 
 def find_employee(raw_employee_id: str) -> Employee:

@@ -149,6 +149,7 @@ def employee_create(request: HttpRequest):
             data = form.cleaned_data
             try:
                 manager = services.find_employee(data["manager"]) if data["manager"] else None
+                rehire_of = services.resolve_rehire_of(data["rehire_of"])
                 employee, password = services.create_employee(
                     actor=request.user,
                     name=data["name"],
@@ -158,6 +159,7 @@ def employee_create(request: HttpRequest):
                     phone=data["phone"] or "",
                     email=data["email"],
                     hire_date=data["hire_date"],
+                    rehire_of=rehire_of,
                 )
                 created = {"employee": employee, "password": password}
                 form = EmployeeForm()

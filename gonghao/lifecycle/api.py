@@ -38,6 +38,7 @@ def request_out(request: EmployeeRequest) -> dict:
         "email": request.email,
         "roles": list(request.roles),
         "start_date": request.start_date,
+        "rehire_of": request.rehire_of.employee_id if request.rehire_of_id else None,
         "requested_by": request.requested_by.employee_id,
         "decided_by": request.decided_by.employee_id if request.decided_by_id else None,
         "decided_at": request.decided_at,

@@ -14,5 +14,7 @@ class LifecycleConfig(AppConfig):
             access_jobs,
             access_permissions,
             audit_actions,
+            handover_steps,
+            jobs,
             permissions,
         )

@@ -29,6 +29,12 @@ class EmployeeRequestForm(forms.Form):
     start_date = forms.DateField(
         label=_("Start date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    rehire_of = forms.CharField(
+        label=_("Former 工号 (rehire)"),
+        max_length=64,
+        required=False,
+        help_text=_("When this person worked here before: their old 工号, linked for reference."),
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -10,3 +10,7 @@ REQUEST = register_permission(
 APPROVE = register_permission(
     "employee.approve", _("Approve, reject or return onboarding requests")
 )
+OFFBOARD = register_permission(
+    "employee.offboard",
+    _("Offboard employees: take the 工号 back and hand their records over"),
+)

@@ -21,6 +21,9 @@ class EmployeeRequestIn(Schema):
     email: str = Field("", max_length=254)
     roles: list[str] = Field(default_factory=list, max_length=MAX_ROLES)
     start_date: date | None = None
+    rehire_of: str | None = Field(
+        None, max_length=64, description="the former 工号 when rehiring someone who left"
+    )
 
 
 class EmployeeRequestPatch(Schema):
@@ -32,6 +35,7 @@ class EmployeeRequestPatch(Schema):
     email: str | None = Field(None, max_length=254)
     roles: list[str] | None = Field(None, max_length=MAX_ROLES)
     start_date: date | None = None
+    rehire_of: str | None = Field(None, max_length=64)
 
 
 class ReasonIn(Schema):
@@ -56,6 +60,7 @@ class EmployeeRequestOut(Schema):
     email: str
     roles: list[str]
     start_date: date | None
+    rehire_of: str | None
     requested_by: str
     decided_by: str | None
     decided_at: datetime | None
@@ -72,3 +77,62 @@ class EmployeeRequestListOut(Schema):
 class ApprovalOut(Schema):
     employee_id: str
     initial_password: str
+
+
+# --- offboarding -------------------------------------------------------------------------------
+
+
+class OffboardIn(Schema):
+    successor: str | None = Field(
+        None,
+        max_length=64,
+        description='the successor\'s 工号; null (or "pool") sends customers to the public pool',
+    )
+    effective: date | None = Field(None, description="the departure day; default today")
+
+
+class HandoverItemOut(Schema):
+    step: str
+    kind: str
+    record_id: str
+    label: str
+    from_employee_id: str
+    to_employee_id: str | None = Field(description="null: the public pool / nobody")
+    moved: bool
+    note: str
+
+
+class OffboardingOut(Schema):
+    id: int
+    employee_id: str
+    successor: str | None
+    effective: date
+    status: str
+    requested_by: str
+    created_at: datetime
+    completed_at: datetime | None
+    cancelled_by: str | None
+    cancelled_at: datetime | None
+    sessions_ended: int
+    tokens_revoked: int
+    note: str
+    items: list[HandoverItemOut]
+    count: int = Field(description="how many report lines in all (items: one page of them)")
+
+
+class PreviewStepOut(Schema):
+    code: str
+    label: str
+    items: list[HandoverItemOut]
+
+
+class OffboardingPreviewOut(Schema):
+    employee_id: str
+    successor: str | None
+    steps: list[PreviewStepOut]
+    count: int
+
+
+class EnabledOut(Schema):
+    employee_id: str
+    status: str

@@ -37,6 +37,7 @@ EDITABLE_FIELDS = (
     "email",
     "roles",
     "start_date",
+    "rehire_of",
 )
 
 
@@ -46,7 +47,7 @@ EDITABLE_FIELDS = (
 def restrict(actor: Any) -> QuerySet[EmployeeRequest]:
     """Approvers see every request; requesters see the ones they filed; others none."""
     queryset = EmployeeRequest.objects.select_related(
-        "id_record", "department", "position", "manager", "requested_by", "decided_by"
+        "id_record", "department", "position", "manager", "requested_by", "decided_by", "rehire_of"
     )
     if access.has_permission(actor, APPROVE):
         return queryset
@@ -88,6 +89,7 @@ class RequestFields:
     email: str = _UNSET
     roles: list[str] = _UNSET
     start_date: date | None = _UNSET
+    rehire_of: Employee | None = _UNSET
 
     def given(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in EDITABLE_FIELDS if getattr(self, f) is not _UNSET}
@@ -98,6 +100,7 @@ def resolve_fields(
     department_id: Any = _UNSET,
     position_id: Any = _UNSET,
     manager: Any = _UNSET,
+    rehire_of: Any = _UNSET,
     **plain: Any,
 ) -> RequestFields:
     """Turn ids and a manager's 工号 into objects; unknown ones are field errors (422)."""
@@ -125,6 +128,11 @@ def resolve_fields(
                 fields.manager = accounts.find_employee(manager)
             except (accounts.InvalidEmployeeId, NotFound) as error:
                 errors["manager"] = [str(error.message)]
+    if rehire_of is not _UNSET:
+        try:
+            fields.rehire_of = accounts.resolve_rehire_of(rehire_of)
+        except ValidationFailed as error:
+            errors.update(error.field_errors)
     if errors:
         raise ValidationFailed(field_errors=errors)
     return fields
@@ -161,7 +169,14 @@ def _validate(request: EmployeeRequest) -> None:
         errors.update(error.field_errors)
     try:
         request.full_clean(
-            exclude=["id_record", "requested_by", "decided_by", "new_employee", "name"]
+            exclude=[
+                "id_record",
+                "requested_by",
+                "decided_by",
+                "new_employee",
+                "name",
+                "rehire_of",
+            ]
         )
     except ValidationError as error:
         for field, messages in error.message_dict.items():
@@ -199,6 +214,7 @@ def _snapshot(request: EmployeeRequest) -> dict[str, Any]:
         "email": request.email,
         "roles": list(request.roles),
         "start_date": request.start_date,
+        "rehire_of": request.rehire_of.employee_id if request.rehire_of_id else None,
         "status": request.status,
     }
 
@@ -242,6 +258,7 @@ def file_request(*, actor: Any, fields: RequestFields) -> EmployeeRequest:
         email=(given.get("email") or "").strip(),
         roles=_clean_roles(given.get("roles") or []),
         start_date=given.get("start_date"),
+        rehire_of=given.get("rehire_of"),
         requested_by=actor,
     )
     _validate(request)
@@ -364,6 +381,7 @@ def approve_request(request: EmployeeRequest, *, actor: Any) -> Approval:
             hire_date=request.start_date,
             status=EmployeeStatus.ACTIVE,
             audit_params={"request": request.pk},
+            rehire_of=request.rehire_of,
         )
         assert password is not None
         for code in request.roles:

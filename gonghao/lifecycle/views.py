@@ -29,7 +29,9 @@ _FIELD_NAMES = {"department_id": "department", "position_id": "position"}
 
 def _fields_from(form: EmployeeRequestForm) -> services.RequestFields:
     data = form.cleaned_data
-    fields = services.resolve_fields(manager=data["manager"] or None)
+    fields = services.resolve_fields(
+        manager=data["manager"] or None, rehire_of=data["rehire_of"] or None
+    )
     fields.name = data["name"]
     fields.department = data["department"]
     fields.position = data["position"]
@@ -100,6 +102,7 @@ def request_edit(request: HttpRequest, request_id: int):
         "email": found.email,
         "roles": found.roles,
         "start_date": found.start_date,
+        "rehire_of": found.rehire_of.employee_id if found.rehire_of_id else "",
     }
     form = EmployeeRequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
