@@ -11,6 +11,7 @@ class LifecycleConfig(AppConfig):
         # Registration side effects: audit actions, permissions, jobs, message templates.
         from . import (  # noqa: F401
             access_audit_actions,
+            access_handover,
             access_jobs,
             access_permissions,
             audit_actions,

@@ -45,11 +45,19 @@ EVIDENCE: dict[str, frozenset[str]] = {
         "opportunity.update": ("opportunity.view", "opportunity.edit"),
         "opportunity.stage": ("opportunity.view", "opportunity.edit"),
         "opportunity.delete": ("opportunity.view", "opportunity.delete"),
+        "customer.share": (*_CUSTOMER_RECORD, "customer.share"),
+        "customer.unshare": (*_CUSTOMER_RECORD, "customer.share"),
+        "customer.pool_claim": ("customer.claim",),
         "stage.create": ("pipeline.manage",),
         "stage.update": ("pipeline.manage",),
         # Administration.
         "employee.create": ("employee.manage",),
         "employee.update": ("employee.manage",),
+        "employee.enable": ("employee.manage",),
+        "employee.offboard": ("employee.offboard",),
+        "employee.offboard.schedule": ("employee.offboard",),
+        "employee.offboard.cancel": ("employee.offboard",),
+        "handover.export": ("employee.offboard",),
         "department.create": ("org.manage",),
         "department.update": ("org.manage",),
         "position.create": ("org.manage",),
@@ -95,6 +103,17 @@ NOT_EVIDENCE = frozenset(
         "employee_id.allocate",
         "message.queue",
         "message.fail",
+        "auth.login.not_allowed",
+        "auth.mfa.code_sent",
+        "auth.reauthenticated",
+        "auth.step_up.refused",
+        "auth.session.end",  # one's own sessions need nothing, another's need session.manage
+        "customer.pool_release",  # the owner, or whoever may transfer the customer
+        # Written by scheduled jobs or as the consequence of another audited act.
+        "customer.pool_return",
+        "employee.dormant_disable",
+        "employee.pii_erase",
+        "handover.move",
         "access_review.decide",  # the reviewer acts on an assignment, not a permission
         "access_review.close",
         "access_review.remind",
