@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "gonghao.crm",
     "gonghao.messaging",
     "gonghao.lifecycle",
+    "gonghao.transfer",
 ]
 
 MIDDLEWARE = [
@@ -292,3 +293,7 @@ GONGHAO_APPROVER_MUST_HOLD_ROLES = env.bool("GONGHAO_APPROVER_MUST_HOLD_ROLES", 
 
 # Trace reads of personal data: opening a customer and every export write an audit event.
 GONGHAO_AUDIT_READS = env.bool("GONGHAO_AUDIT_READS", default=True)
+
+# --- Import and export ------------------------------------------------------------------------
+GONGHAO_IMPORT_MAX_BYTES = env.int("GONGHAO_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+GONGHAO_IMPORT_MAX_ROWS = env.int("GONGHAO_IMPORT_MAX_ROWS", default=200_000)
