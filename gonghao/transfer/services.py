@@ -18,7 +18,7 @@ from gonghao.core.errors import Conflict, NotFound, ValidationFailed
 from . import audit_actions
 from .columns import COLUMNS, EXAMPLES
 from .errors import error, presented
-from .importers import IMPORTERS, RowFailed, Validated, map_header
+from .importers import IMPORTERS, RowFailed, Validated, link_records, map_header
 from .models import ImportBatch, ImportedRecord, ImportKind, ImportStatus
 from .readers import read_table
 from .writers import write_csv, write_xlsx
@@ -161,10 +161,7 @@ def _commit(batch: ImportBatch, actor: Any, validated: Validated, progress: Prog
                 raise Conflict(_("This file has already been imported."), code="import_committed")
             ids = IMPORTERS[batch.kind].write(actor, rows)
             kind = batch.kind.rstrip("s")
-            ImportedRecord.objects.bulk_create(
-                [ImportedRecord(batch_id=batch.pk, kind=kind, object_id=pk) for pk in ids],
-                batch_size=5000,
-            )
+            link_records(batch.pk, kind, ids)
             locked.status = ImportStatus.COMMITTED
             locked.created_count = len(ids)
             locked.processed = locked.total
