@@ -191,7 +191,7 @@ def main() -> None:
         "formats": {},
     }
     for file_format, content in files.items():
-        seconds, batch = timed_import(importer, f"customers.{file_format}", content)
+        seconds, _batch = timed_import(importer, f"customers.{file_format}", content)
         assert Customer.objects.count() == size
         rate = size / seconds
         ratio = rate / raw_rate

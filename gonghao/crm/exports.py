@@ -92,10 +92,11 @@ def export_rows(
             audit_actions.CUSTOMER_EXPORT,
             actor=actor,
             target_type="crm.customer",
-            params={"count": len(rows), "format": file_format},
+            params={"count": len(rows)},
             changes={
                 "filter": [None, _audited_filter(filters)],
                 "clear_personal_data": [None, clear],
+                "format": [None, file_format],
             },
         )
     return [str(title) for _key, title in shown], rows

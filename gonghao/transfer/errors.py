@@ -11,6 +11,7 @@ MESSAGES = {
     "unknown_column": _("The column “%(title)s” is not one this import knows."),
     "duplicate_column": _("The column “%(title)s” appears twice."),
     "required": _("This value is required."),
+    "no_rows": _("The file has column titles but no rows."),
     "too_long": _("At most %(limit)s characters."),
     "control_characters": _("Control characters are not allowed."),
     "formula": _(

@@ -82,6 +82,11 @@ def map_header(kind: str, header: list[str]) -> tuple[dict[str, int], list[dict[
 # --- cells -------------------------------------------------------------------------------------
 
 
+def is_blank(row: list[str]) -> bool:
+    """A row with nothing in it (spreadsheets keep some between blocks): skipped, not counted."""
+    return not "".join(row).strip()
+
+
 def looks_like_formula(value: str, *, phone: bool = False) -> bool:
     if not value.startswith(FORMULA_START):
         return False
@@ -195,6 +200,7 @@ class EmployeeLookup:
         self.normal = {raw: employee_ids.normalise(raw) for raw in raw_ids}
         wanted = {n for n in self.normal.values() if employee_ids.is_valid(n)}
         self.found: dict[str, tuple[int, int | None, bool]] = {}
+        self.answers: dict[str, tuple] = {}
         wanted_list = sorted(wanted)
         for start in range(0, len(wanted_list), 500):
             for pk, employee_id, department_id, status in Employee.objects.filter(
@@ -203,7 +209,13 @@ class EmployeeLookup:
                 self.found[employee_id] = (pk, department_id, status == EmployeeStatus.ACTIVE)
 
     def resolve(self, raw: str) -> tuple[str, tuple[int, int | None, bool] | None, str | None]:
-        """(normalised 工号, the employee or None, an error code or None)."""
+        """(normalised 工号, the employee or None, an error code or None); memoised per text."""
+        answer = self.answers.get(raw)
+        if answer is None:
+            answer = self.answers[raw] = self._resolve(raw)
+        return answer
+
+    def _resolve(self, raw: str) -> tuple[str, tuple[int, int | None, bool] | None, str | None]:
         normal = self.normal.get(raw) or employee_ids.normalise(raw)
         if not employee_ids.is_valid(normal):
             return normal, None, "invalid_employee_id"
@@ -265,6 +277,8 @@ def validate_customers(
     errors = result.errors
     cleaned_rows = result.rows
     for number, row in enumerate(rows, start=2):
+        if is_blank(row):
+            continue
         values, problems = _text_cells(row, positions, CUSTOMER_LIMITS)
         data: dict[str, Any] = {name: values.get(name, "") for name in CUSTOMER_TEXT}
         if not data["name"] and "name" in values:
@@ -494,6 +508,8 @@ def validate_contacts(
     )
     result = Validated(total=len(rows))
     for number, row in enumerate(rows, start=2):
+        if is_blank(row):
+            continue
         values, problems = _text_cells(row, positions, CONTACT_LIMITS)
         raw_id = values.pop("customer_id", "")
         customer_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None
@@ -578,6 +594,8 @@ def validate_employees(
     )
     result = Validated(total=len(rows))
     for number, row in enumerate(rows, start=2):
+        if is_blank(row):
+            continue
         values, problems = _text_cells(row, positions, EMPLOYEE_LIMITS)
         data: dict[str, Any] = {}
         try:

@@ -18,7 +18,7 @@ from gonghao.core.errors import Conflict, NotFound, ValidationFailed
 from . import audit_actions
 from .columns import COLUMNS, EXAMPLES
 from .errors import error, presented
-from .importers import IMPORTERS, RowFailed, Validated, link_records, map_header
+from .importers import IMPORTERS, RowFailed, Validated, is_blank, link_records, map_header
 from .models import ImportBatch, ImportedRecord, ImportKind, ImportStatus
 from .readers import read_table
 from .writers import write_csv, write_xlsx
@@ -66,7 +66,7 @@ def _validate(batch: ImportBatch, actor: Any, content: bytes, progress: Progress
     table = read_table(batch.file_name, content)
     batch.file_format = table.file_format
     batch.encoding = table.encoding
-    batch.total = len(table.rows)
+    batch.total = sum(1 for row in table.rows if not is_blank(row))
     positions, header_errors = map_header(batch.kind, table.header)
     batch.columns = [c.key for c in COLUMNS[batch.kind] if c.key in positions]
     batch.preview = [
@@ -74,9 +74,9 @@ def _validate(batch: ImportBatch, actor: Any, content: bytes, progress: Progress
         for row in table.rows[:PREVIEW_ROWS]
     ]
     if header_errors:
-        return Validated(rows=[None] * len(table.rows), errors=header_errors, total=batch.total)
-    if not table.rows:
-        return Validated(errors=[error(2, "", "required")], total=0)
+        return Validated(rows=[None] * batch.total, errors=header_errors, total=batch.total)
+    if not batch.total:
+        return Validated(errors=[error(2, "", "no_rows")], total=0)
 
     def report(processed: int) -> None:
         progress(processed, batch.total)
