@@ -50,7 +50,7 @@ def test_upload_preview_progress_and_commit(crm):
     assert (preview["total"], preview["valid"], preview["status"]) == (2, 1, "invalid")
     assert preview["errors"] == [
         {
-            "row": 3,
+            "row": 4,
             "column": "level",
             "code": "invalid_choice",
             "message": "“Q” is not one of: A, B, C, D.",
