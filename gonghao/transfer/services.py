@@ -83,7 +83,9 @@ def _validate(batch: ImportBatch, actor: Any, content: bytes, progress: Progress
         if batch.pk:
             ImportBatch.objects.filter(pk=batch.pk).update(processed=processed)
 
-    return IMPORTERS[batch.kind].validate(actor, table.rows, positions, report)
+    validated = IMPORTERS[batch.kind].validate(actor, table.rows, positions, report)
+    progress(batch.total, batch.total)
+    return validated
 
 
 def create_import(
