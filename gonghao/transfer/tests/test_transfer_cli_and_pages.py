@@ -99,13 +99,13 @@ def logged_in(employee) -> Client:
 
 def test_import_pages_upload_preview_and_commit(crm):
     client = logged_in(crm.rep_a)
-    page = client.get("/transfer/imports/")
+    page = client.get("/data/imports/")
     assert (
         page.status_code == 200
-        and "/transfer/imports/template/customers.xlsx" in page.content.decode()
+        and "/data/imports/template/customers.xlsx" in page.content.decode()
     )
     bad = client.post(
-        "/transfer/imports/",
+        "/data/imports/",
         {
             "kind": "customers",
             "file": SimpleUploadedFile("b.csv", csv_bytes(CUSTOMER_HEADER_EN, [["x", "Z"]])),
@@ -115,7 +115,7 @@ def test_import_pages_upload_preview_and_commit(crm):
     detail = client.get(bad["Location"]).content.decode()
     assert "is not one of" in detail and "Import all" not in detail
     good = client.post(
-        "/transfer/imports/",
+        "/data/imports/",
         {
             "kind": "customers",
             "file": SimpleUploadedFile("g.csv", csv_bytes(CUSTOMER_HEADER_EN, [["网页客户"]])),
@@ -124,14 +124,14 @@ def test_import_pages_upload_preview_and_commit(crm):
     batch_url = good["Location"]
     assert "网页客户" in client.get(batch_url).content.decode()
     batch_id = int(batch_url.rstrip("/").rsplit("/", 1)[1])
-    progress = client.get(f"/transfer/imports/{batch_id}/progress/")
+    progress = client.get(f"/data/imports/{batch_id}/progress/")
     assert "1 of 1 rows processed" in progress.content.decode()
-    committed = client.post(f"/transfer/imports/{batch_id}/commit/", headers={"HX-Request": "true"})
+    committed = client.post(f"/data/imports/{batch_id}/commit/", headers={"HX-Request": "true"})
     assert committed.status_code == 204 and committed["HX-Redirect"].endswith(f"/{batch_id}/")
     assert Customer.objects.filter(name="网页客户").exists()
     assert (
         "1 records created"
-        in client.get(f"/transfer/imports/{batch_id}/progress/").content.decode()
+        in client.get(f"/data/imports/{batch_id}/progress/").content.decode()
     )
     # another employee cannot see the batch
     assert logged_in(crm.head).get(batch_url).status_code == 404
@@ -140,7 +140,7 @@ def test_import_pages_upload_preview_and_commit(crm):
 def test_a_junk_upload_on_the_page_shows_the_error(crm):
     client = logged_in(crm.rep_a)
     response = client.post(
-        "/transfer/imports/",
+        "/data/imports/",
         {"kind": "customers", "file": SimpleUploadedFile("j.xlsx", b"junk" * 100)},
     )
     assert response.status_code == 200
@@ -149,22 +149,22 @@ def test_a_junk_upload_on_the_page_shows_the_error(crm):
 
 
 def test_pages_refuse_who_may_not(crm):
-    assert logged_in(crm.marketer).get("/transfer/imports/").status_code == 403
-    assert logged_in(crm.agent).get("/transfer/exports/").status_code == 403
-    assert logged_in(crm.rep_a).get("/transfer/imports/template/employees.csv").status_code == 403
-    assert Client().get("/transfer/imports/").status_code == 302
+    assert logged_in(crm.marketer).get("/data/imports/").status_code == 403
+    assert logged_in(crm.agent).get("/data/exports/").status_code == 403
+    assert logged_in(crm.rep_a).get("/data/imports/template/employees.csv").status_code == 403
+    assert Client().get("/data/imports/").status_code == 302
 
 
 def test_export_page_downloads_masked_xlsx(crm):
     client = logged_in(crm.marketer)
-    assert client.get("/transfer/exports/").status_code == 200
+    assert client.get("/data/exports/").status_code == 200
     response = client.get(
-        "/transfer/exports/", {"download": "1", "kind": "customers", "format": "xlsx"}
+        "/data/exports/", {"download": "1", "kind": "customers", "format": "xlsx"}
     )
     assert response.status_code == 200
     rows = read_xlsx(b"".join(response.streaming_content))
     assert "138****1234" in repr(rows) and "13812341234" not in repr(rows)
     refused = client.get(
-        "/transfer/exports/", {"download": "1", "kind": "contacts", "format": "csv"}
+        "/data/exports/", {"download": "1", "kind": "contacts", "format": "csv"}
     )
     assert refused.status_code == 403
