@@ -142,8 +142,11 @@ def _read_xlsx(content: bytes) -> Table:
         data = sheet.to_python(skip_empty_area=False, nrows=limit)
     except BadFile:
         raise
-    except Exception:
-        # calamine raises its own errors (and zip / XML ones) for damaged workbooks.
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
+        # calamine raises its own errors (and zip / XML ones) for damaged workbooks, and a
+        # panic in its Rust code arrives as pyo3's PanicException, a BaseException.
         raise BadFile(
             _("This is not an Excel .xlsx file (it may be damaged or renamed)."),
             code="not_xlsx",

@@ -307,3 +307,18 @@ def test_phone_fast_path_agrees_with_phonenumbers():
         assert normalise_phone(number) == expected, number
     assert normalise_phone("+1 650 253 0000") == "+16502530000"
     assert normalise_phone("010 6552 9988") == "+861065529988"
+
+
+def test_formulas_in_xlsx_cells_are_refused_and_a_plain_zip_is_not_a_workbook(crm):
+    import io
+    import zipfile
+
+    rows = [["正常", "", "", "", "", "", "+cmd|' /C calc'!A0"], ["-2+3", "", "", "", "", "", ""]]
+    batch = imports(crm.rep_a, xlsx_bytes(CUSTOMER_HEADER_EN, rows), name="f.xlsx")
+    assert codes(batch) == [(2, "notes", "formula"), (3, "name", "formula")]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("../../evil.txt", "x")
+    with pytest.raises(BadFile) as refused:
+        imports(crm.rep_a, buffer.getvalue(), name="evil.xlsx")
+    assert refused.value.code == "not_xlsx"
