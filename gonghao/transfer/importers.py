@@ -464,16 +464,21 @@ def write_customers(actor: Any, rows: list[dict[str, Any]]) -> list[int]:
 
 
 def link_records(batch_id: int, kind: str, ids: list[int]) -> None:
-    """One ImportedRecord row per created record, by executemany (no per-object ORM work)."""
+    """One ImportedRecord row per created record, multi-row INSERTs (no per-object ORM work)."""
     from .models import ImportedRecord
 
     meta = ImportedRecord._meta
     quote = connection.ops.quote_name
     columns = ", ".join(quote(meta.get_field(n).column) for n in ("batch", "kind", "object_id"))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, %s)"  # noqa: S608
+    head = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES "  # noqa: S608
+    per_batch = max(1, min(2000, _max_parameters() // 3))
     with connection.cursor() as cursor:
-        for start in range(0, len(ids), 10000):
-            cursor.executemany(sql, [(batch_id, kind, pk) for pk in ids[start : start + 10000]])
+        for start in range(0, len(ids), per_batch):
+            chunk = ids[start : start + per_batch]
+            params: list[Any] = []
+            for pk in chunk:
+                params.extend((batch_id, kind, pk))
+            cursor.execute(head + ", ".join(["(%s, %s, %s)"] * len(chunk)), params)
 
 
 # --- contacts ----------------------------------------------------------------------------------

@@ -129,19 +129,40 @@ def _store_outcome(batch: ImportBatch, validated: Validated) -> None:
     batch.status = ImportStatus.INVALID if validated.errors else ImportStatus.PREVIEW
 
 
+def _claim(batch: ImportBatch) -> None:
+    """Move the batch from preview to committing, once: a second commit finds it taken."""
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEW).update(
+        status=ImportStatus.COMMITTING, processed=0
+    )
+    if claimed:
+        batch.status = ImportStatus.COMMITTING
+        return
+    current = ImportBatch.objects.values_list("status", flat=True).get(pk=batch.pk)
+    if current in (ImportStatus.COMMITTED, ImportStatus.COMMITTING):
+        raise Conflict(_("This file has already been imported."), code="import_committed")
+    raise Conflict(
+        _("The file has errors; correct them and upload it again."), code="import_has_errors"
+    )
+
+
+def _release(batch: ImportBatch) -> None:
+    ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.COMMITTING).update(
+        status=ImportStatus.PREVIEW
+    )
+
+
 def commit_import(batch_id: int, *, actor: Any, progress: Progress = _no_progress) -> ImportBatch:
-    """Import every row or none. The file is checked again: the data may have changed since
-    the preview (a duplicate created meanwhile is refused, not imported twice)."""
+    """Import every row or none. The file is checked again, with progress the page can poll:
+    the data may have changed since the preview (a duplicate created meanwhile is refused)."""
     batch = get_import_for(actor, batch_id)
     require(actor, IMPORTERS[batch.kind].permission)
-    if batch.status == ImportStatus.COMMITTED:
-        raise Conflict(_("This file has already been imported."), code="import_committed")
-    if batch.status != ImportStatus.PREVIEW:
-        raise Conflict(
-            _("The file has errors; correct them and upload it again."), code="import_has_errors"
-        )
-    content = bytes(ImportBatch.objects.values_list("content", flat=True).get(pk=batch.pk))
-    validated = _validate(batch, actor, content, progress)
+    _claim(batch)
+    try:
+        content = bytes(ImportBatch.objects.values_list("content", flat=True).get(pk=batch.pk))
+        validated = _validate(batch, actor, content, progress)
+    except BaseException:
+        _release(batch)
+        raise
     if validated.errors:
         _store_outcome(batch, validated)
         batch.save(update_fields=["status", "errors", "valid", "processed", "total"])
@@ -152,9 +173,6 @@ def commit_import(batch_id: int, *, actor: Any, progress: Progress = _no_progres
 
 
 def _commit(batch: ImportBatch, actor: Any, validated: Validated, progress: Progress):
-    ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEW).update(
-        status=ImportStatus.COMMITTING
-    )
     rows = [r for r in validated.rows if r is not None]
     try:
         with transaction.atomic():
@@ -196,9 +214,7 @@ def _commit(batch: ImportBatch, actor: Any, validated: Validated, progress: Prog
             details={"row": failure.row},
         )
     except BaseException:
-        ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.COMMITTING).update(
-            status=ImportStatus.PREVIEW
-        )
+        _release(batch)
         raise
     progress(batch.total, batch.total)
     batch.refresh_from_db(fields=["status", "created_count", "processed", "committed_at"])
@@ -225,6 +241,7 @@ def import_file(
     """Validate and, if asked and clean, commit in one go (the command line's path)."""
     batch, validated = _create(actor, kind, file_name, content, progress)
     if commit and not validated.errors:
+        _claim(batch)
         return _commit(batch, actor, validated, progress)
     return batch
 

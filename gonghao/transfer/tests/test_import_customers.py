@@ -322,3 +322,24 @@ def test_formulas_in_xlsx_cells_are_refused_and_a_plain_zip_is_not_a_workbook(cr
     with pytest.raises(BadFile) as refused:
         imports(crm.rep_a, buffer.getvalue(), name="evil.xlsx")
     assert refused.value.code == "not_xlsx"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_commits_import_the_file_once():
+    from gonghao.access.builtin import ensure_builtin_roles
+    from gonghao.testing.kit import make_employee
+    from gonghao.testing.threads import run_together
+
+    ensure_builtin_roles()
+    rep = make_employee("并发", roles=("sales",))
+    rows = [[f"并发客户{i}", "", "", "", "", "", ""] for i in range(30)]
+    batch = imports(rep, csv_bytes(CUSTOMER_HEADER_EN, rows))
+
+    def worker(index: int):
+        return services.commit_import(batch.pk, actor=rep).created_count
+
+    results, errors = run_together(worker, 4)
+    assert results == [30]
+    assert len(errors) == 3 and all(getattr(e, "code", "") == "import_committed" for e in errors)
+    assert Customer.objects.count() == 30
+    assert AuditEvent.objects.filter(action="import.commit").count() == 1

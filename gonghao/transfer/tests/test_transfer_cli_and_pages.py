@@ -101,8 +101,7 @@ def test_import_pages_upload_preview_and_commit(crm):
     client = logged_in(crm.rep_a)
     page = client.get("/data/imports/")
     assert (
-        page.status_code == 200
-        and "/data/imports/template/customers.xlsx" in page.content.decode()
+        page.status_code == 200 and "/data/imports/template/customers.xlsx" in page.content.decode()
     )
     bad = client.post(
         "/data/imports/",
@@ -129,10 +128,7 @@ def test_import_pages_upload_preview_and_commit(crm):
     committed = client.post(f"/data/imports/{batch_id}/commit/", headers={"HX-Request": "true"})
     assert committed.status_code == 204 and committed["HX-Redirect"].endswith(f"/{batch_id}/")
     assert Customer.objects.filter(name="网页客户").exists()
-    assert (
-        "1 records created"
-        in client.get(f"/data/imports/{batch_id}/progress/").content.decode()
-    )
+    assert "1 records created" in client.get(f"/data/imports/{batch_id}/progress/").content.decode()
     # another employee cannot see the batch
     assert logged_in(crm.head).get(batch_url).status_code == 404
 
@@ -164,7 +160,5 @@ def test_export_page_downloads_masked_xlsx(crm):
     assert response.status_code == 200
     rows = read_xlsx(b"".join(response.streaming_content))
     assert "138****1234" in repr(rows) and "13812341234" not in repr(rows)
-    refused = client.get(
-        "/data/exports/", {"download": "1", "kind": "contacts", "format": "csv"}
-    )
+    refused = client.get("/data/exports/", {"download": "1", "kind": "contacts", "format": "csv"})
     assert refused.status_code == 403
