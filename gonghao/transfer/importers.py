@@ -32,6 +32,7 @@ from .errors import error
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 5000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset("".join(FORMULA_START))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _INTERNATIONAL_PHONE = re.compile(r"\+[\d\s\-()]{6,24}")
 _MAINLAND_MOBILE = re.compile(r"(?:\+?86)?(1\d{10})")
@@ -166,13 +167,15 @@ def _text_cells(
     values: dict[str, str] = {}
     problems: list[tuple[str, str, dict[str, Any]]] = []
     width = len(row)
+    # One search over the whole row; cells are searched one by one only when it finds any.
+    controls = _CONTROL.search("".join(row)) is not None
     for key, position in positions.items():
         value = row[position].strip() if position < width else ""
         if value:
-            if looks_like_formula(value, phone=key == "phone"):
+            if value[0] in _FORMULA_CHARS and looks_like_formula(value, phone=key == "phone"):
                 problems.append((key, "formula", {}))
                 continue
-            if key != "notes" and _CONTROL.search(value):
+            if controls and key != "notes" and _CONTROL.search(value):
                 problems.append((key, "control_characters", {}))
                 continue
             limit = limits.get(key)
