@@ -31,6 +31,7 @@ from gonghao.lifecycle.access_api import role_requests_router
 from gonghao.lifecycle.api import router as employee_requests_router
 from gonghao.lifecycle.offboarding_api import router as offboarding_router
 from gonghao.org.api import departments_router, positions_router
+from gonghao.transfer.api import exports_router, imports_router
 
 
 class ReadableJSONRenderer(JSONRenderer):
@@ -139,4 +140,6 @@ api.add_router("/", sharing_router)  # tags per operation: sharing, public pool
 api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("/opportunities", opportunities_router, tags=["opportunities"])
 api.add_router("/pipeline/stages", pipeline_stages_router, tags=["pipeline"])
+api.add_router("/imports", imports_router, tags=["imports"])
+api.add_router("/exports", exports_router, tags=["exports"])
 api.add_router("/", contacts_router)  # tags per operation: contacts, interactions

@@ -15,6 +15,10 @@ USAGE = """usage: gonghao <command> [options]
   audit verify                       recompute the audit hash chain
   messages send [--limit N]          deliver queued e-mails and SMS that are due
   jobs run | list                    run the scheduled jobs that are due (cron, every minute)
+  import customers|contacts|employees FILE --as 工号 [--commit|--dry-run]
+                                     check an .xlsx/.csv file; --commit imports all rows or none
+  export customers|contacts|interactions|opportunities --format xlsx|csv [--output FILE] --as 工号
+                                     export what that employee may see (masked, audited)
 
 Any other Django management command works too (gonghao help lists them)."""
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "gonghao.crm",
     "gonghao.messaging",
     "gonghao.lifecycle",
+    "gonghao.transfer",
 ]
 
 MIDDLEWARE = [
@@ -321,3 +322,6 @@ GONGHAO_AUDIT_READS = env.bool("GONGHAO_AUDIT_READS", default=True)
 # (daily job crm.pool_return); an employee may hold at most this many customers claimed from it.
 GONGHAO_POOL_RETURN_DAYS = env.int("GONGHAO_POOL_RETURN_DAYS", default=30)
 GONGHAO_POOL_CLAIM_CAP = env.int("GONGHAO_POOL_CLAIM_CAP", default=50)
+# --- Import and export ------------------------------------------------------------------------
+GONGHAO_IMPORT_MAX_BYTES = env.int("GONGHAO_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+GONGHAO_IMPORT_MAX_ROWS = env.int("GONGHAO_IMPORT_MAX_ROWS", default=200_000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from typing import Any
 
@@ -58,7 +58,13 @@ def _audited_filter(filters: CustomerFilter) -> dict[str, Any]:
     return recorded
 
 
-def export_rows(actor: Any, filters: CustomerFilter) -> tuple[list[str], list[list[str]]]:
+def export_rows(
+    actor: Any,
+    filters: CustomerFilter,
+    *,
+    file_format: str = "csv",
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[str], list[list[str]]]:
     """Header and rows the actor may export: scope, hidden fields, masking unless allowed."""
     require(actor, perms.EXPORT)
     hidden = {h.split(".", 1)[1] for h in hidden_fields_for(actor, perms.EXPORT)}
@@ -79,6 +85,8 @@ def export_rows(actor: Any, filters: CustomerFilter) -> tuple[list[str], list[li
         data["owner"] = customer.owner.employee_id if customer.owner_id else ""
         data["updated_at"] = customer.updated_at.isoformat(timespec="seconds")
         rows.append([safe_cell(data[key]) for key, _title in shown])
+        if progress is not None and len(rows) % 5000 == 0:
+            progress(len(rows))
     with transaction.atomic():
         record(
             audit_actions.CUSTOMER_EXPORT,
@@ -88,6 +96,7 @@ def export_rows(actor: Any, filters: CustomerFilter) -> tuple[list[str], list[li
             changes={
                 "filter": [None, _audited_filter(filters)],
                 "clear_personal_data": [None, clear],
+                "format": [None, file_format],
             },
         )
     return [str(title) for _key, title in shown], rows
