@@ -27,6 +27,7 @@ from gonghao.crm.opportunities_api import router as opportunities_router
 from gonghao.crm.opportunities_api import stages_router as pipeline_stages_router
 from gonghao.lifecycle.api import router as employee_requests_router
 from gonghao.org.api import departments_router, positions_router
+from gonghao.reports.api import router as dashboard_router
 
 
 class ReadableJSONRenderer(JSONRenderer):
@@ -130,4 +131,5 @@ api.add_router("/access", access_router, tags=["access"])
 api.add_router("/customers", customers_router, tags=["customers"])
 api.add_router("/opportunities", opportunities_router, tags=["opportunities"])
 api.add_router("/pipeline/stages", pipeline_stages_router, tags=["pipeline"])
+api.add_router("/dashboard", dashboard_router, tags=["dashboard"])
 api.add_router("/", contacts_router)  # tags per operation: contacts, interactions

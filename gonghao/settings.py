@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "gonghao.crm",
     "gonghao.messaging",
     "gonghao.lifecycle",
+    "gonghao.reports",
 ]
 
 MIDDLEWARE = [

@@ -42,6 +42,15 @@ ADDED_IN_ACCOUNTS_0004 = {
     "security_admin": ["mfa.reset"],
 }
 
+# Added by the reports app's migration 0001 (dashboards), in the same way. Marketing sees the
+# aggregates but not who: no dashboard.view_people.
+ADDED_IN_REPORTS_0001 = {
+    "system_admin": ["dashboard.view", "dashboard.view_people"],
+    "department_head": ["dashboard.view", "dashboard.view_people"],
+    "sales": ["dashboard.view", "dashboard.view_people"],
+    "marketing": ["dashboard.view"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -58,6 +67,8 @@ BUILTIN_ROLES = [
             "customer.restore",
             "pipeline.manage",
             "employee.approve",
+            "dashboard.view",
+            "dashboard.view_people",
         ],
         "data_scope": "all",
         "hidden_fields": [],
@@ -94,6 +105,8 @@ BUILTIN_ROLES = [
             "interaction.create",
             *OPPORTUNITY_FULL,
             "employee.request",
+            "dashboard.view",
+            "dashboard.view_people",
         ],
         "data_scope": "department_tree",
         "hidden_fields": [],
@@ -112,6 +125,8 @@ BUILTIN_ROLES = [
             "opportunity.view",
             "opportunity.create",
             "opportunity.edit",
+            "dashboard.view",
+            "dashboard.view_people",
         ],
         "data_scope": "own",
         "hidden_fields": [],
@@ -130,7 +145,7 @@ BUILTIN_ROLES = [
         "name_zh": "市场",
         "name_en": "Marketing",
         "description": "Aggregates and masked exports only: no customer pages, no personal data.",
-        "permissions": ["customer.export"],
+        "permissions": ["customer.export", "dashboard.view"],
         "data_scope": "all",
         "hidden_fields": ["customer.notes", "customer.address", "customer.id_number"],
     },

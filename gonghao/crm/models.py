@@ -115,6 +115,8 @@ class Customer(models.Model):
             models.Index(fields=["status"], name="customer_status"),
             models.Index(fields=["level"], name="customer_level"),
             models.Index(fields=["updated_at"], name="customer_updated"),
+            # The dashboard's new customers per week.
+            models.Index(fields=["created_at"], name="customer_created"),
         ]
 
     def __str__(self) -> str:
@@ -221,6 +223,13 @@ class Interaction(models.Model):
                 fields=["employee", "next_follow_up", "follow_up_done_at"],
                 name="interaction_due",
             ),
+            # The dashboard: follow-ups in a period, and open follow-ups past due.
+            models.Index(fields=["occurred_at"], name="interaction_occurred"),
+            models.Index(
+                fields=["next_follow_up"],
+                condition=models.Q(follow_up_done_at__isnull=True),
+                name="interaction_open_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -311,6 +320,8 @@ class Opportunity(models.Model):
             models.Index(fields=["stage", "deleted_at"], name="opportunity_stage"),
             models.Index(fields=["customer"], name="opportunity_customer"),
             models.Index(fields=["expected_close"], name="opportunity_close"),
+            # The dashboard's win rate over a period.
+            models.Index(fields=["closed_at"], name="opportunity_closed"),
         ]
 
     def __str__(self) -> str:
