@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gonghao.core.errors import ValidationFailed
 from gonghao.core.views import domain_errors_as_pages
@@ -33,8 +34,9 @@ def chart_labels() -> dict[str, str]:
         "new_customers": _("New customers"),
         "opportunities": _("Opportunities"),
         "amount": _("Amount"),
-        "won": _("Won"),
-        "lost": _("Lost"),
+        # "Lost" alone is already a customer status (流失客户): these are opportunity outcomes.
+        "won": pgettext("opportunity outcome", "Won"),
+        "lost": pgettext("opportunity outcome", "Lost"),
         "follow_ups": _("Follow-ups"),
         "week_of": _("Week of"),
     }
