@@ -4,7 +4,8 @@ and a one-department viewer; baseline: the same SQL statements run bare, in the 
 Usage: python bench/dashboard.py [CUSTOMERS] [INTERACTIONS]   (defaults 100000 1000000)
 DATABASE_URL picks the database: a PostgreSQL URL names a server, on which a fresh database
 `bench_dashboard` is created (dropped first); default a fresh SQLite file in bench/.data.
-Prints p50/p99 in ms and writes bench/results/dashboard[-postgresql].json.
+Prints p50/p99 in ms and writes bench/results/dashboard[-postgresql].json. BENCH_REPEAT sets
+the samples per figure (default 20); BENCH_REUSE=1 measures again on the last SQLite data.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ sys.path.insert(0, str(HERE.parent))
 
 TARGET_P50_MS = 500  # an interactive page: half a second at 100k customers / 1M interactions
 PG_DATABASE = "bench_dashboard"
+# BENCH_REUSE=1 measures again on the SQLite file a previous run generated (migrated first).
+REUSE = os.environ.get("BENCH_REUSE") == "1"
 
 
 def fresh_postgres(url: str) -> str:
@@ -44,8 +47,9 @@ def setup_django() -> None:
     else:
         data = HERE / ".data"
         data.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{data}/dashboard.sqlite3{suffix}").unlink(missing_ok=True)
+        if not REUSE:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{data}/dashboard.sqlite3{suffix}").unlink(missing_ok=True)
         os.environ["DATABASE_URL"] = f"sqlite:///{data}/dashboard.sqlite3"
     os.environ.setdefault("GONGHAO_CACHE_URL", "locmemcache://")
     import django
@@ -119,8 +123,9 @@ def main() -> None:
     from gonghao.reports.dashboards import DashboardFilter, dashboard_for
 
     started = time.perf_counter()
-    build(customers)
-    build_activity(interactions, opportunities)
+    if not REUSE:
+        build(customers)
+        build_activity(interactions, opportunities)
     generated = time.perf_counter() - started
     print(
         f"{connection.vendor}: {customers} customers, {interactions} interactions, "

@@ -195,7 +195,8 @@ def build_activity(interactions: int, opportunities: int, seed: int = 11, days: 
             done = None
             if rng.random() < 0.2:
                 next_follow_up = (occurred + timedelta(days=rng.randrange(1, 30))).date()
-                if rng.random() < 0.5:
+                # Follow-ups get done: only recent ones are still open (about half of them).
+                if occurred < now - timedelta(days=60) or rng.random() < 0.5:
                     done = ops.adapt_datetimefield_value(occurred + timedelta(days=1))
             batch.append(
                 (
