@@ -187,10 +187,13 @@ def build_activity(interactions: int, opportunities: int, seed: int = 11, days: 
     sql = f"INSERT INTO crm_interaction ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
     created = ops.adapt_datetimefield_value(now)
     batch: list[tuple] = []
+    # Follow-ups are recorded as they happen: rows go in oldest first, as on a live system
+    # (PostgreSQL's heap order then follows time, which its range scans rely on).
+    minutes_ago = sorted((rng.randrange(days * 24 * 60) for _ in range(interactions)), reverse=True)
     with transaction.atomic(), connection.cursor() as cursor:
         for n in range(interactions):
             pk, owner_id, _department = rows[rng.randrange(len(rows))]
-            occurred = now - timedelta(minutes=rng.randrange(days * 24 * 60))
+            occurred = now - timedelta(minutes=minutes_ago[n])
             next_follow_up = None
             done = None
             if rng.random() < 0.2:
