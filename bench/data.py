@@ -127,3 +127,118 @@ def build(customers: int, employees: int = 200, seed: int = 7) -> dict:
             batch = []
     Customer.objects.bulk_create(batch)
     return {"agent": staff[0], "rep": staff[1]}
+
+
+CONTENTS = [
+    "电话沟通需求，客户关注价格",
+    "上门拜访，演示产品",
+    "发送报价单",
+    "微信跟进合同细节",
+    "客户反馈售后问题，已登记",
+    "Called about the renewal",
+    "Meeting on the delivery schedule",
+]
+CURRENCIES = ["CNY"] * 17 + ["USD"] * 2 + ["EUR"]
+
+
+def build_activity(interactions: int, opportunities: int, seed: int = 11, days: int = 730) -> None:
+    """Spread customers' creation over `days`, then add follow-ups and opportunities on them.
+
+    Interactions go in through executemany in large batches (the fastest portable path);
+    customers' sources, statuses and creation times are set with one UPDATE per value.
+    """
+    from datetime import timedelta
+
+    from django.db import connection, transaction
+
+    from gonghao.core import clock
+    from gonghao.crm.constants import CustomerSource, CustomerStatus, InteractionKind
+    from gonghao.crm.models import Customer, Opportunity, Stage
+
+    rng = random.Random(seed)
+    now = clock.now()
+    ops = connection.ops
+    rows = list(Customer.objects.values_list("pk", "owner_id", "owner_department_id"))
+    with transaction.atomic():
+        # One UPDATE per (bucket): created_at spread evenly back over `days` by id.
+        table = Customer._meta.db_table
+        buckets: dict[int, list[int]] = {}
+        for pk, _owner, _department in rows:
+            buckets.setdefault(pk % days, []).append(pk)
+        for bucket, ids in buckets.items():
+            for start in range(0, len(ids), 900):
+                chunk = ids[start : start + 900]
+                Customer.objects.filter(pk__in=chunk).update(
+                    created_at=now - timedelta(days=bucket, hours=bucket % 24)
+                )
+        sources = CustomerSource.values
+        statuses = CustomerStatus.values
+        with connection.cursor() as cursor:
+            for r in range(7):
+                cursor.execute(
+                    f"UPDATE {table} SET source = %s, status = %s WHERE id %% 7 = %s",
+                    [sources[r % len(sources)], statuses[r % len(statuses)], r],
+                )
+    kinds = InteractionKind.values
+    columns = (
+        "customer_id, employee_id, kind, occurred_at, content, outcome, next_follow_up, "
+        "follow_up_done_at, created_at"
+    )
+    sql = f"INSERT INTO crm_interaction ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    created = ops.adapt_datetimefield_value(now)
+    batch: list[tuple] = []
+    # Follow-ups are recorded as they happen: rows go in oldest first, as on a live system
+    # (PostgreSQL's heap order then follows time, which its range scans rely on).
+    minutes_ago = sorted((rng.randrange(days * 24 * 60) for _ in range(interactions)), reverse=True)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for n in range(interactions):
+            pk, owner_id, _department = rows[rng.randrange(len(rows))]
+            occurred = now - timedelta(minutes=minutes_ago[n])
+            next_follow_up = None
+            done = None
+            if rng.random() < 0.2:
+                next_follow_up = (occurred + timedelta(days=rng.randrange(1, 30))).date()
+                # Follow-ups get done: only recent ones are still open (about half of them).
+                if occurred < now - timedelta(days=60) or rng.random() < 0.5:
+                    done = ops.adapt_datetimefield_value(occurred + timedelta(days=1))
+            batch.append(
+                (
+                    pk,
+                    owner_id,
+                    kinds[n % len(kinds)],
+                    ops.adapt_datetimefield_value(occurred),
+                    CONTENTS[n % len(CONTENTS)],
+                    "",
+                    ops.adapt_datefield_value(next_follow_up),
+                    done,
+                    created,
+                )
+            )
+            if len(batch) == 20000:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+    stages = list(Stage.objects.order_by("position"))
+    batch_opps: list[Opportunity] = []
+    for n in range(opportunities):
+        pk, owner_id, department_id = rows[rng.randrange(len(rows))]
+        stage = stages[rng.randrange(len(stages))]
+        closed_at = None
+        if stage.is_won or stage.is_lost:
+            closed_at = now - timedelta(days=rng.randrange(days // 2))
+        batch_opps.append(
+            Opportunity(
+                customer_id=pk,
+                name=f"商机{n}",
+                amount=rng.randrange(1000, 5_000_000),
+                currency=CURRENCIES[n % len(CURRENCIES)],
+                stage=stage,
+                probability=stage.probability,
+                owner_id=owner_id,
+                owner_department_id=department_id,
+                created_by_id=owner_id,
+                closed_at=closed_at,
+            )
+        )
+    Opportunity.objects.bulk_create(batch_opps, batch_size=5000)

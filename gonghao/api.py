@@ -32,6 +32,7 @@ from gonghao.lifecycle.api import router as employee_requests_router
 from gonghao.lifecycle.offboarding_api import router as offboarding_router
 from gonghao.org.api import departments_router, positions_router
 from gonghao.transfer.api import exports_router, imports_router
+from gonghao.reports.api import router as dashboard_router
 
 
 class ReadableJSONRenderer(JSONRenderer):
@@ -142,4 +143,5 @@ api.add_router("/opportunities", opportunities_router, tags=["opportunities"])
 api.add_router("/pipeline/stages", pipeline_stages_router, tags=["pipeline"])
 api.add_router("/imports", imports_router, tags=["imports"])
 api.add_router("/exports", exports_router, tags=["exports"])
+api.add_router("/dashboard", dashboard_router, tags=["dashboard"])
 api.add_router("/", contacts_router)  # tags per operation: contacts, interactions

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "gonghao.messaging",
     "gonghao.lifecycle",
     "gonghao.transfer",
+    "gonghao.reports",
 ]
 
 MIDDLEWARE = [

@@ -48,6 +48,7 @@ urlpatterns = [
     path("customers/", include("gonghao.crm.contacts_urls")),
     path("audit/", include("gonghao.audit.urls")),
     path("data/", include("gonghao.transfer.urls")),
+    path("dashboard/", include("gonghao.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),

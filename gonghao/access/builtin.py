@@ -64,6 +64,15 @@ ADDED_IN_CRM_0006 = {
     "sales": ["customer.share", "customer.claim"],
 }
 
+# Added by the reports app's migration 0001 (dashboards), in the same way. Marketing sees the
+# aggregates but not who: no dashboard.view_people.
+ADDED_IN_REPORTS_0001 = {
+    "system_admin": ["dashboard.view", "dashboard.view_people"],
+    "department_head": ["dashboard.view", "dashboard.view_people"],
+    "sales": ["dashboard.view", "dashboard.view_people"],
+    "marketing": ["dashboard.view"],
+}
+
 BUILTIN_ROLES = [
     {
         "code": "system_admin",
@@ -83,6 +92,8 @@ BUILTIN_ROLES = [
             "access_review.manage",
             "role_request.approve",
             "employee.offboard",
+            "dashboard.view",
+            "dashboard.view_people",
         ],
         "data_scope": "all",
         "hidden_fields": [],
@@ -129,6 +140,8 @@ BUILTIN_ROLES = [
             *OPPORTUNITY_FULL,
             "employee.request",
             "customer.share",
+            "dashboard.view",
+            "dashboard.view_people",
         ],
         "data_scope": "department_tree",
         "hidden_fields": [],
@@ -149,6 +162,8 @@ BUILTIN_ROLES = [
             "opportunity.edit",
             "customer.share",
             "customer.claim",
+            "dashboard.view",
+            "dashboard.view_people",
         ],
         "data_scope": "own",
         "hidden_fields": [],
@@ -167,7 +182,7 @@ BUILTIN_ROLES = [
         "name_zh": "市场",
         "name_en": "Marketing",
         "description": "Aggregates and masked exports only: no customer pages, no personal data.",
-        "permissions": ["customer.export"],
+        "permissions": ["customer.export", "dashboard.view"],
         "data_scope": "all",
         "hidden_fields": ["customer.notes", "customer.address", "customer.id_number"],
     },

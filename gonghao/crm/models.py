@@ -123,6 +123,22 @@ class Customer(models.Model):
             models.Index(fields=["level"], name="customer_level"),
             models.Index(fields=["updated_at"], name="customer_updated"),
             models.Index(fields=["owner", "claimed_at"], name="customer_claimed"),
+            # The dashboard reads every figure of the customers from these indexes alone.
+            models.Index(
+                fields=["created_at", "deleted_at", "owner_department", "owner"],
+                name="customer_created",
+            ),
+            models.Index(
+                fields=[
+                    "deleted_at",
+                    "status",
+                    "level",
+                    "source",
+                    "owner_department",
+                    "created_at",
+                ],
+                name="customer_dashboard",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -223,11 +239,31 @@ class Interaction(models.Model):
         verbose_name_plural = _("interactions")
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["customer", "occurred_at"], name="interaction_timeline"),
-            models.Index(fields=["employee", "occurred_at"], name="interaction_employee"),
+            # Both covering (employee, customer included) so the dashboard counts follow-ups per
+            # employee in a period from an index alone, through customers or through employees.
+            models.Index(
+                fields=["customer", "occurred_at", "employee"], name="interaction_timeline"
+            ),
+            models.Index(
+                fields=["employee", "occurred_at", "customer"], name="interaction_employee"
+            ),
             models.Index(
                 fields=["employee", "next_follow_up", "follow_up_done_at"],
                 name="interaction_due",
+            ),
+            # The dashboard: follow-ups in a period (where the database cannot skip-scan the
+            # index above), and open follow-ups past due; both covering.
+            models.Index(fields=["occurred_at", "employee", "customer"], name="interaction_period"),
+            models.Index(
+                fields=["customer", "next_follow_up"],
+                condition=models.Q(follow_up_done_at__isnull=True),
+                name="interaction_open_due",
+            ),
+            # Small (open follow-ups only): by customer for a scope, by date for everyone.
+            models.Index(
+                fields=["next_follow_up", "customer"],
+                condition=models.Q(follow_up_done_at__isnull=True),
+                name="interaction_open_by_due",
             ),
         ]
 
@@ -319,6 +355,16 @@ class Opportunity(models.Model):
             models.Index(fields=["stage", "deleted_at"], name="opportunity_stage"),
             models.Index(fields=["customer"], name="opportunity_customer"),
             models.Index(fields=["expected_close"], name="opportunity_close"),
+            # The dashboard: the win rate over a period, and the open pipeline by stage and
+            # currency read from the index alone.
+            models.Index(
+                fields=["closed_at", "deleted_at", "stage", "owner_department"],
+                name="opportunity_closed",
+            ),
+            models.Index(
+                fields=["deleted_at", "stage", "currency", "amount", "owner_department"],
+                name="opportunity_dashboard",
+            ),
         ]
 
     def __str__(self) -> str:

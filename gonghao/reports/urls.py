@@ -1,0 +1,7 @@
+"""Web routes of the dashboards."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [path("", views.dashboard, name="dashboard")]
