@@ -31,8 +31,8 @@ from gonghao.lifecycle.access_api import role_requests_router
 from gonghao.lifecycle.api import router as employee_requests_router
 from gonghao.lifecycle.offboarding_api import router as offboarding_router
 from gonghao.org.api import departments_router, positions_router
-from gonghao.transfer.api import exports_router, imports_router
 from gonghao.reports.api import router as dashboard_router
+from gonghao.transfer.api import exports_router, imports_router
 
 
 class ReadableJSONRenderer(JSONRenderer):

@@ -109,6 +109,8 @@ NOT_EVIDENCE = frozenset(
         "auth.step_up.refused",
         "auth.session.end",  # one's own sessions need nothing, another's need session.manage
         "customer.pool_release",  # the owner, or whoever may transfer the customer
+        "import.commit",  # the permission depends on what was imported
+        "export.run",  # likewise for what was exported
         # Written by scheduled jobs or as the consequence of another audited act.
         "customer.pool_return",
         "employee.dormant_disable",
