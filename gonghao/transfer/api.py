@@ -10,6 +10,7 @@ from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from gonghao.accounts.services import InvalidEmployeeId, find_employee
+from gonghao.accounts.stepup import require_step_up
 from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId
 from gonghao.core.errors import NotFound, ValidationFailed
 from gonghao.crm.queries import CustomerFilter
@@ -149,6 +150,7 @@ def export(
     owner: str = Query("", max_length=64, description="owner's 工号"),
 ) -> Any:
     filters = customer_filter(q, status, level, source, owner)
+    require_step_up(request, "export.run", permission="customer.export")
     result = export_table(request.auth, kind, filters, format)
     response = StreamingHttpResponse(result.chunks(), content_type=result.content_type)
     response["Content-Disposition"] = f'attachment; filename="{result.file_name}"'

@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST
 
 from gonghao.access.services import has_permission
+from gonghao.accounts.stepup import step_up_required
 from gonghao.core.errors import GonghaoError, PermissionDenied
 from gonghao.core.views import domain_errors_as_pages
 from gonghao.crm.queries import CustomerFilter
@@ -111,8 +112,13 @@ def import_template(request: HttpRequest, kind: str, file_format: str):
     return response
 
 
+def _downloading(request: HttpRequest) -> bool:
+    return bool(request.GET.get("download"))
+
+
 @login_required
 @domain_errors_as_pages
+@step_up_required("export.run", permission="customer.export", when=_downloading)
 def exports(request: HttpRequest):
     if not has_permission(request.user, "customer.export"):
         raise PermissionDenied()
