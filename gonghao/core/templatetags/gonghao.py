@@ -12,7 +12,12 @@ register = template.Library()
 @register.filter
 def bootstrap(field):
     """Render a bound field with the Bootstrap class its widget needs."""
-    input_type = getattr(field.field.widget, "input_type", "")
+    widget = field.field.widget
+    input_type = getattr(widget, "input_type", "")
+    if getattr(widget, "option_template_name", None) and input_type in ("checkbox", "radio"):
+        # A list of checkboxes or radios: Django would put the class on the wrapping <div> as
+        # well, which Bootstrap then draws as one tiny box over the rest of the form.
+        return field.as_widget(attrs={"class": "option-list"})
     if input_type == "select":
         css = "form-select"
     elif input_type in ("checkbox", "radio"):
