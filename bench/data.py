@@ -22,6 +22,7 @@ CITIES = "上海 北京 深圳 杭州 广州 成都 南京 武汉 苏州 西安 
 TRADES = "科技 贸易 制造 物流 餐饮 医疗 教育 建材 电子 化工 服饰 汽配".split()
 EN_WORDS = "Global Pacific Sino Bright Golden Dragon Star Unity Apex Nova".split()
 EN_TRADES = ["Trading", "Logistics", "Electronics", "Foods", "Textiles", "Robotics", "Pharma"]
+EN_FORMS = ["Co.", "Ltd.", "Inc.", "Group", "Holdings", "Partners"]
 PREFIXES = ["138", "139", "136", "137", "150", "151", "158", "186", "187", "188", "135", "159"]
 PASSWORD = "Bench-Password-2024!"
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
@@ -38,7 +39,7 @@ def customer_name(rng: random.Random, n: int) -> tuple[str, str]:
     if roll < 0.33:
         return "person", person_name(rng)
     if roll < 0.45:
-        return "company", f"{rng.choice(EN_WORDS)} {rng.choice(EN_TRADES)} Co. {n}"
+        return "company", f"{rng.choice(EN_WORDS)} {rng.choice(EN_TRADES)} {rng.choice(EN_FORMS)}"
     return "company", f"{rng.choice(CITIES)}{person_name(rng)}{rng.choice(TRADES)}有限公司"
 
 

@@ -94,14 +94,17 @@ def search_condition(text: str, hidden: set[str] | frozenset[str] = frozenset())
     """
     folded = fold(text)
     digits = search_digits(text)
-    by_phone = len(digits) >= search_index.PHONE_GRAM and "customer.phone" not in hidden
+    by_phone = len(digits) >= 3 and "customer.phone" not in hidden
     by_email = "@" in text and "customer.email" not in hidden
     condition = Q(name_folded__contains=folded)
     if by_phone:
         condition |= Q(phone_digits__contains=digits)
     if by_email:
         condition |= Q(email__icontains=text)
-    if len(folded) < search_index.NAME_GRAM or by_email:
+    too_short = len(folded) < search_index.NAME_GRAM or (
+        by_phone and len(digits) < search_index.PHONE_GRAM
+    )
+    if too_short or by_email:
         return condition
     ids = search_index.candidates(search_index.name_grams(folded))
     if by_phone:

@@ -3,12 +3,13 @@
 `LIKE '%x%'` reads every row, and a two-character Chinese name ("张伟") is too short for
 PostgreSQL's pg_trgm or SQLite's FTS5 trigram tokenizer. So each customer is indexed under
 every pair of consecutive characters of its folded name ("张伟" → "张伟"; "acme" → "ac", "cm",
-"me") and every three consecutive digits of its phone, prefixed with "#" ("#138", "#381", …).
+"me") and every four consecutive digits of its phone, prefixed with "#" ("#1381", "#3812", …):
+three digits have only a thousand values, too few to narrow a million phones.
 
 A query of two or more characters is a substring of a name only if all its bigrams are among
 the name's, so the index narrows the candidates and the folded columns confirm them exactly:
 results are the same as the plain `LIKE` search. One-character queries have no bigram and
-fall back to `LIKE`.
+fall back to `LIKE`, and so do three-digit phone fragments.
 
 The index is written in the same transaction as the customer: `Customer.save()` calls
 `reindex_customer`; code that inserts customers in bulk (bulk_create, imports) must call
@@ -25,19 +26,19 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 NAME_GRAM = 2
-PHONE_GRAM = 3
+PHONE_GRAM = 4
 PHONE_MARK = "#"
 # How many postings the selectivity probe reads per gram before it stops counting.
-PROBE_LIMIT = 512
+PROBE_LIMIT = 128
 # Grams checked in the index before confirming on the customer row; more add little.
-MAX_GRAMS = 4
+MAX_GRAMS = 3
 
 
 class CustomerGram(models.Model):
     """One posting: the customer's name or phone contains `gram`."""
 
     pk = models.CompositePrimaryKey("gram", "customer_id")
-    gram = models.CharField(_("gram"), max_length=4)
+    gram = models.CharField(_("gram"), max_length=5)
     customer = models.ForeignKey(
         "crm.Customer",
         verbose_name=_("customer"),

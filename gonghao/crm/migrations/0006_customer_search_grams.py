@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             name='CustomerGram',
             fields=[
                 ('pk', models.CompositePrimaryKey('gram', 'customer_id', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('gram', models.CharField(max_length=4, verbose_name='gram')),
+                ('gram', models.CharField(max_length=5, verbose_name='gram')),
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='crm.customer', verbose_name='customer')),
             ],
             options={

@@ -5,7 +5,7 @@ from django.db import migrations
 
 def grams_of(name_folded, phone_digits):
     name = {name_folded[i : i + 2] for i in range(len(name_folded) - 1)}
-    phone = {"#" + phone_digits[i : i + 3] for i in range(len(phone_digits) - 2)}
+    phone = {"#" + phone_digits[i : i + 4] for i in range(len(phone_digits) - 3)}
     return name | phone
 
 
