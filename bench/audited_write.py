@@ -29,7 +29,7 @@ def main() -> None:
     from gonghao.crm.validation import clean_customer_fields
 
     sizes = scale()
-    rep = actors()["rep"]
+    rep = actors()["writer"]
 
     def audited() -> None:
         create_customer(actor=rep, data=payload())

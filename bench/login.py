@@ -10,6 +10,7 @@ def main() -> None:
     setup()
     from django.contrib.auth.hashers import check_password
     from django.test import Client
+    from django.urls import reverse
 
     from bench.data import PASSWORD
     from gonghao.accounts.models import Employee
@@ -24,7 +25,7 @@ def main() -> None:
     def web_login():
         employee = employees[next(turn) % len(employees)]
         client = Client(HTTP_HOST="127.0.0.1")
-        response = client.post("/login/", {"login": employee.employee_id, "password": PASSWORD})
+        response = client.post(reverse("account_login"), {"login": employee.employee_id, "password": PASSWORD})
         assert response.status_code == 302, response.status_code
 
     def api_login():

@@ -115,6 +115,18 @@ class Customer(models.Model):
             models.Index(fields=["status"], name="customer_status"),
             models.Index(fields=["level"], name="customer_level"),
             models.Index(fields=["updated_at"], name="customer_updated"),
+            # Scoped lists read the newest live customers of an owner or a department: these
+            # give the first page without sorting all of them (flat as the table grows).
+            models.Index(
+                fields=["owner", "updated_at", "id"],
+                name="customer_owner_live",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["owner_department", "updated_at", "id"],
+                name="customer_dept_live",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

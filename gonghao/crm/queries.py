@@ -106,9 +106,10 @@ def search_condition(text: str, hidden: set[str] | frozenset[str] = frozenset())
     )
     if too_short or by_email:
         return condition
-    ids = search_index.candidates(search_index.name_grams(folded))
-    if by_phone:
-        ids = ids.union(search_index.candidates(search_index.phone_grams(digits)), all=True)
+    ids = search_index.matching(
+        search_index.name_grams(folded),
+        search_index.phone_grams(digits) if by_phone else set(),
+    )
     return Q(pk__in=ids) & condition
 
 
