@@ -292,8 +292,17 @@ def ensure(url: str, sizes: dict[str, Any], log=print) -> None:
 
     target = wanted(sizes)
     manifest = manifest_path(url)
+    import subprocess
+    import sys
+
+    from bench.common import ROOT
+
+    env = dict(os.environ, BENCH_DATABASE_URL=url, BENCH_SIZES=json.dumps(target))
     if manifest.exists() and json.loads(manifest.read_text()) == target:
         if vendor_of(url) == "postgresql" or Path(url.removeprefix("sqlite:///")).exists():
+            # Reused: bring its schema up to this checkout's migrations.
+            command = [sys.executable, "-m", "bench.data", "migrate"]
+            subprocess.run(command, cwd=ROOT, env=env, check=True)
             return
     log(f"generating {target} into {url}")
     if vendor_of(url) == "sqlite":
@@ -301,12 +310,6 @@ def ensure(url: str, sizes: dict[str, Any], log=print) -> None:
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     else:
         recreate_postgres(url)
-    import subprocess
-    import sys
-
-    from bench.common import ROOT
-
-    env = dict(os.environ, BENCH_DATABASE_URL=url, BENCH_SIZES=json.dumps(target))
     subprocess.run([sys.executable, "-m", "bench.data"], cwd=ROOT, env=env, check=True)
     manifest.write_text(json.dumps(target))
 
@@ -321,8 +324,10 @@ def recreate_postgres(url: str) -> None:
 
 
 def _generate() -> None:
-    """Run in a fresh process: migrate the empty bench database, then fill it."""
+    """Run in a fresh process: migrate the empty bench database, then fill it (or only
+    migrate, with the argument "migrate")."""
     import os
+    import sys
 
     from bench.common import setup
 
@@ -330,7 +335,8 @@ def _generate() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    build(json.loads(os.environ["BENCH_SIZES"]))
+    if sys.argv[1:] != ["migrate"]:
+        build(json.loads(os.environ["BENCH_SIZES"]))
 
 
 if __name__ == "__main__":
