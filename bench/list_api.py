@@ -35,8 +35,16 @@ def start_gunicorn(port: int, url: str) -> subprocess.Popen:
     )
     gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     server = subprocess.Popen(
-        [gunicorn, "gonghao.wsgi:application", "--workers", "2", "--bind",
-         f"127.0.0.1:{port}", "--log-level", "warning"],
+        [
+            gunicorn,
+            "gonghao.wsgi:application",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
         cwd=ROOT,
         env=env,
     )

@@ -59,9 +59,7 @@ def name_grams(folded: str) -> set[str]:
 
 
 def phone_grams(digits: str) -> set[str]:
-    return {
-        PHONE_MARK + digits[i : i + PHONE_GRAM] for i in range(len(digits) - PHONE_GRAM + 1)
-    }
+    return {PHONE_MARK + digits[i : i + PHONE_GRAM] for i in range(len(digits) - PHONE_GRAM + 1)}
 
 
 def grams_of(name_folded: str, phone_digits: str) -> set[str]:
