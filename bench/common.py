@@ -40,7 +40,7 @@ SCALES = {
         "interactions": 20_000,
         "audit_events": 20_000,
         "employees": 200,
-        "growth": (1_000, 5_000, 20_000),
+        "growth": (5_000, 10_000, 20_000),  # from 5,000 the rep fills a 50-row page
         "writes": 300,
         "samples": 60,
         "load_seconds": 4,
