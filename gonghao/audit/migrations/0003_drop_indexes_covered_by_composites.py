@@ -2,6 +2,13 @@
 
 from django.db import migrations, models
 
+from gonghao.audit import guards
+
+
+def reinstall_guards(apps, schema_editor):
+    # SQLite alters a column by rebuilding the table, which drops its triggers.
+    guards.install(schema_editor.connection)
+
 
 class Migration(migrations.Migration):
 
@@ -10,6 +17,8 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Reversed, the column changes rebuild the table again: reinstall after them.
+        migrations.RunPython(migrations.RunPython.noop, reinstall_guards),
         migrations.AlterField(
             model_name='auditevent',
             name='action',
@@ -20,4 +29,5 @@ class Migration(migrations.Migration):
             name='actor_employee_id',
             field=models.CharField(blank=True, max_length=32, verbose_name='actor 工号'),
         ),
+        migrations.RunPython(reinstall_guards, migrations.RunPython.noop),
     ]
