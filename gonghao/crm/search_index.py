@@ -29,7 +29,7 @@ NAME_GRAM = 2
 PHONE_GRAM = 4
 PHONE_MARK = "#"
 # How many postings the selectivity probe reads per gram before it stops counting.
-PROBE_LIMIT = 128
+PROBE_LIMIT = 1024
 # Grams checked in the index before confirming on the customer row; more add little.
 MAX_GRAMS = 3
 
