@@ -39,6 +39,11 @@ browser:
 		echo "== installing Chromium and CJK fonts for the browser journeys"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
+# Benchmarks of issue 7 (not part of `make test`): BENCH_SCALE=small for a quick run; PostgreSQL
+# too when GONGHAO_TEST_PG (or a postgres DATABASE_URL) names a server. See bench/README.md.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH)
+
 messages: $(STAMP)
 	cd gonghao && ../$(BIN)/python ../manage.py makemessages -l zh_Hans -l en --no-obsolete --no-location
 	cd gonghao && ../$(BIN)/python ../manage.py compilemessages

@@ -1,133 +1,278 @@
-"""Realistic test data at volume: departments, employees with roles, customers (Chinese and
-English names, mainland phone numbers). Rows are bulk-inserted: this is set-up, not the
-behaviour being measured."""
+"""Realistic test data at volume: departments, 200 employees with roles, customers (Chinese and
+English names, mainland phone numbers) with their search index, interactions, and a valid audit
+hash chain. Rows are loaded raw (executemany on SQLite, COPY on PostgreSQL): this is set-up,
+not the behaviour being measured, and one million rows must load in minutes.
+
+`ensure(url, sizes)` reuses a bench database already generated with the same sizes (a manifest
+file under var/bench/ records them) and regenerates it otherwise.
+"""
 
 from __future__ import annotations
 
+import json
 import random
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉斌宇浩凯健俊帆帅旭宁龙林欣怡佳琪晨雨"
-CITIES = [
-    "上海",
-    "北京",
-    "深圳",
-    "杭州",
-    "广州",
-    "成都",
-    "南京",
-    "武汉",
-    "苏州",
-    "西安",
-    "天津",
-    "重庆",
-]
-TRADES = [
-    "科技",
-    "贸易",
-    "制造",
-    "物流",
-    "餐饮",
-    "医疗",
-    "教育",
-    "建材",
-    "电子",
-    "化工",
-    "服饰",
-    "汽配",
-]
-EN_WORDS = [
-    "Global",
-    "Pacific",
-    "Sino",
-    "Bright",
-    "Golden",
-    "Dragon",
-    "Star",
-    "Unity",
-    "Apex",
-    "Nova",
-]
+CITIES = "上海 北京 深圳 杭州 广州 成都 南京 武汉 苏州 西安 天津 重庆".split()
+TRADES = "科技 贸易 制造 物流 餐饮 医疗 教育 建材 电子 化工 服饰 汽配".split()
+EN_WORDS = "Global Pacific Sino Bright Golden Dragon Star Unity Apex Nova".split()
 EN_TRADES = ["Trading", "Logistics", "Electronics", "Foods", "Textiles", "Robotics", "Pharma"]
+EN_FORMS = ["Co.", "Ltd.", "Inc.", "Group", "Holdings", "Partners"]
 PREFIXES = ["138", "139", "136", "137", "150", "151", "158", "186", "187", "188", "135", "159"]
+PASSWORD = "Bench-Password-2024!"
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+YEAR_SECONDS = 365 * 24 * 3600
 
 
 def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 1, 2))))
 
 
-def company_name(rng: random.Random, n: int) -> str:
-    if rng.random() < 0.15:
-        return f"{rng.choice(EN_WORDS)} {rng.choice(EN_TRADES)} Co. {n}"
-    return f"{rng.choice(CITIES)}{person_name(rng)}{rng.choice(TRADES)}有限公司{n}"
+def customer_name(rng: random.Random, n: int) -> tuple[str, str]:
+    """(kind, name): a third are people (2-3 character names), the rest companies."""
+    roll = rng.random()
+    if roll < 0.33:
+        return "person", person_name(rng)
+    if roll < 0.45:
+        return "company", f"{rng.choice(EN_WORDS)} {rng.choice(EN_TRADES)} {rng.choice(EN_FORMS)}"
+    return "company", f"{rng.choice(CITIES)}{person_name(rng)}{rng.choice(TRADES)}有限公司"
 
 
 def phone(rng: random.Random) -> str:
     return rng.choice(PREFIXES) + f"{rng.randrange(10**8):08d}"
 
 
-def build(customers: int, employees: int = 200, seed: int = 7) -> dict:
-    """Fill the database; returns the actors the benchmarks use."""
+def moment(rng: random.Random) -> datetime:
+    return EPOCH + timedelta(seconds=rng.randrange(YEAR_SECONDS), microseconds=rng.randrange(10**6))
+
+
+class Loader:
+    """Fast inserts of plain tuples: COPY on PostgreSQL, executemany on SQLite."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.postgres = connection.vendor == "postgresql"
+
+    def value(self, v: Any) -> Any:
+        if isinstance(v, datetime):
+            if self.postgres:
+                return v
+            return self.connection.ops.adapt_datetimefield_value(v)
+        if isinstance(v, dict):
+            return json.dumps(v, ensure_ascii=False, sort_keys=True)
+        return v
+
+    def load(self, table: str, columns: list[str], rows) -> int:
+        quoted = ", ".join(columns)
+        count = 0
+        with self.connection.cursor() as cursor:
+            if self.postgres:
+                with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row([self.value(v) for v in row])
+                        count += 1
+                return count
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({quoted}) VALUES ({marks})"
+            batch = []
+            for row in rows:
+                batch.append([self.value(v) for v in row])
+                if len(batch) == 20000:
+                    cursor.executemany(sql, batch)
+                    count += len(batch)
+                    batch = []
+            cursor.executemany(sql, batch)
+            return count + len(batch)
+
+
+def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
+    """Fill an empty, migrated database."""
     from django.contrib.auth.hashers import make_password
+    from django.db import connection, transaction
 
     from gonghao.access.builtin import ensure_builtin_roles
     from gonghao.access.models import Role, RoleGrant
     from gonghao.accounts.models import Employee
     from gonghao.accounts.services import allocate_employee_id
+    from gonghao.audit.chain import GENESIS_HASH, compute_hash
+    from gonghao.audit.models import AuditChainHead
     from gonghao.core import clock
-    from gonghao.crm.models import Customer
+    from gonghao.crm.models import fold
+    from gonghao.crm.search_index import grams_of
     from gonghao.org.models import Department
 
     rng = random.Random(seed)
-    ensure_builtin_roles()
-    root = Department.objects.create(code="HQ", name="总部")
-    departments = [
-        Department.objects.create(code=f"D{i:02d}", name=f"销售{i}部", parent=root)
-        for i in range(10)
-    ]
-    password = make_password("Bench-Password-2024!")
-    staff: list[Employee] = []
-    for i in range(employees):
-        entry = allocate_employee_id(actor=None, purpose="bench")
-        staff.append(
-            Employee.objects.create(
-                employee_id=entry.employee_id,
-                name=person_name(rng),
-                status="active",
-                department=departments[i % len(departments)],
-                password=password,
-                password_changed_at=clock.now(),
+    loader = Loader(connection)
+    started = time.perf_counter()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA cache_size=-400000")  # 400 MB: the index pages stay hot
+    with transaction.atomic():
+        ensure_builtin_roles()
+        root = Department.objects.create(code="HQ", name="总部")
+        departments = [
+            Department.objects.create(code=f"D{i:02d}", name=f"销售{i}部", parent=root)
+            for i in range(10)
+        ]
+        password = make_password(PASSWORD)
+        staff: list[Employee] = []
+        for i in range(sizes["employees"]):
+            entry = allocate_employee_id(actor=None, purpose="bench")
+            staff.append(
+                Employee.objects.create(
+                    employee_id=entry.employee_id,
+                    name=person_name(rng),
+                    status="active",
+                    department=departments[i % len(departments)],
+                    password=password,
+                    password_changed_at=clock.now(),
+                )
             )
+        departments[0].head = staff[2]
+        departments[0].save()
+        roles = {r.code: r for r in Role.objects.all()}
+        now = clock.now()
+        RoleGrant.objects.bulk_create(
+            [RoleGrant(employee=e, role=roles["sales"], granted_at=now) for e in staff[3:]]
+            + [
+                RoleGrant(employee=staff[0], role=roles["customer_service"], granted_at=now),
+                RoleGrant(employee=staff[1], role=roles["auditor"], granted_at=now),
+                RoleGrant(employee=staff[2], role=roles["department_head"], granted_at=now),
+            ]
         )
-    roles = {r.code: r for r in Role.objects.all()}
-    now = clock.now()
-    RoleGrant.objects.bulk_create(
-        [RoleGrant(employee=e, role=roles["sales"], granted_at=now) for e in staff[1:]]
-        + [RoleGrant(employee=staff[0], role=roles["customer_service"], granted_at=now)]
-    )
-    batch: list[Customer] = []
-    for n in range(customers):
-        owner = staff[1 + n % (len(staff) - 1)]
-        number = phone(rng)
-        customer = Customer(
-            kind="company",
-            name=company_name(rng, n),
-            owner=owner,
-            owner_department_id=owner.department_id,
-            phone="+86" + number,
-            level=rng.choice("ABCD"),
-            status="active",
-            created_by=owner,
-            updated_by=owner,
-        )
-        customer.refresh_search_fields()
-        batch.append(customer)
-        if len(batch) == 5000:
-            Customer.objects.bulk_create(batch)
-            batch = []
-    Customer.objects.bulk_create(batch)
-    return {"agent": staff[0], "rep": staff[1]}
+        sellers = staff[3:]
 
+        customer_columns = [
+            "id", "kind", "name", "industry", "level", "source", "status", "owner_id",
+            "owner_department_id", "phone", "phone_digits", "name_folded", "email", "id_number",
+            "address", "tags", "notes", "created_by_id", "created_at", "updated_by_id",
+            "updated_at",
+        ]  # fmt: skip
+        search_rows: list[tuple[int, str, str]] = []
+
+        def customers():
+            for n in range(1, sizes["customers"] + 1):
+                owner = sellers[n % len(sellers)]
+                kind, name = customer_name(rng, n)
+                digits = phone(rng)
+                folded = fold(name)
+                search_rows.append((n, folded, digits))
+                at = moment(rng)
+                yield (
+                    n, kind, name, "", rng.choice("ABCD"), "", "active", owner.pk,
+                    owner.department_id, "+86" + digits, digits, folded, "", "", "", "", "",
+                    owner.pk, at, owner.pk, at,
+                )  # fmt: skip
+
+        loader.load("crm_customer", customer_columns, customers())
+        log(f"  customers: {sizes['customers']} in {time.perf_counter() - started:.0f}s")
+
+        def postings():
+            for pk, folded, digits in search_rows:
+                for gram in grams_of(folded, digits):
+                    yield (gram, pk)
+
+        grams = loader.load("crm_customergram", ["gram", "customer_id"], postings())
+        search_rows.clear()
+        log(f"  search postings: {grams} in {time.perf_counter() - started:.0f}s")
+
+        kinds = ["call", "visit", "wechat", "email", "meeting"]
+
+        def interactions():
+            for _ in range(sizes["interactions"]):
+                customer = rng.randrange(1, sizes["customers"] + 1)
+                at = moment(rng)
+                yield (customer, sellers[customer % len(sellers)].pk, rng.choice(kinds), at,
+                       "电话沟通需求，约定下周拜访", "", at)  # fmt: skip
+
+        loader.load(
+            "crm_interaction",
+            ["customer_id", "employee_id", "kind", "occurred_at", "content", "outcome",
+             "created_at"],
+            interactions(),
+        )  # fmt: skip
+        log(f"  interactions: {sizes['interactions']} in {time.perf_counter() - started:.0f}s")
+
+        audit_columns = [
+            "seq", "occurred_at", "actor_kind", "actor_employee_id", "actor_id", "action",
+            "target_type", "target_id", "target_label", "params", "changes", "request_id",
+            "client_ip", "user_agent", "channel", "prev_hash", "hash",
+        ]  # fmt: skip
+        head = AuditChainHead.objects.filter(pk=1).first()
+        first = head.last_seq if head else 0
+        last = {"seq": first, "hash": head.last_hash if head else GENESIS_HASH}
+
+        def events():
+            total = sizes["audit_events"]
+            step = YEAR_SECONDS / max(total, 1)
+            for seq in range(first + 1, first + total + 1):
+                actor = staff[rng.randrange(len(staff))]
+                customer = rng.randrange(1, sizes["customers"] + 1)
+                action = rng.choice(("customer.view", "customer.view", "customer.update"))
+                fields = {
+                    "seq": seq,
+                    "occurred_at": EPOCH + timedelta(seconds=(seq - first) * step),
+                    "actor_kind": "employee",
+                    "actor_employee_id": actor.employee_id,
+                    "action": action,
+                    "target_type": "crm.customer",
+                    "target_id": str(customer),
+                    "target_label": f"客户{customer}",
+                    "params": {},
+                    "changes": {"level": ["A", "B"]} if action == "customer.update" else {},
+                    "request_id": f"{seq:032x}",
+                    "client_ip": "10.0.0.1",
+                    "user_agent": "Mozilla/5.0 (bench)",
+                    "channel": "web",
+                }
+                fields["hash"] = compute_hash(fields, last["hash"])
+                yield tuple(
+                    fields.get(c, actor.pk if c == "actor_id" else None)
+                    if c != "prev_hash"
+                    else last["hash"]
+                    for c in audit_columns
+                )
+                last["seq"], last["hash"] = seq, fields["hash"]
+
+        loader.load("audit_auditevent", audit_columns, events())
+        AuditChainHead.objects.update_or_create(
+            pk=1, defaults={"last_seq": last["seq"], "last_hash": last["hash"]}
+        )
+        log(f"  audit events: {sizes['audit_events']} in {time.perf_counter() - started:.0f}s")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Rows were loaded with explicit ids: move the sequences past them.
+            for table in ("crm_customer", "crm_interaction", "audit_auditevent"):
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" (SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
+        cursor.execute("ANALYZE")
+    log(f"  generated in {time.perf_counter() - started:.0f}s")
+    return actors()
+
+
+def actors() -> dict[str, Any]:
+    """The employees the benchmarks act as (see build: the first three have set roles)."""
+    from gonghao.accounts.models import Employee
+
+    staff = list(Employee.objects.order_by("pk")[:5])
+    return {
+        "agent": staff[0],
+        "auditor": staff[1],
+        "head": staff[2],
+        "rep": staff[3],
+        "writer": staff[4],  # a sales rep whose customers the write benchmarks add to
+    }
+
+
+# --- follow-ups and opportunities for the dashboard benchmark (bench/dashboard.py) ---------
 
 CONTENTS = [
     "电话沟通需求，客户关注价格",
@@ -242,3 +387,74 @@ def build_activity(interactions: int, opportunities: int, seed: int = 11, days: 
             )
         )
     Opportunity.objects.bulk_create(batch_opps, batch_size=5000)
+
+
+def manifest_path(url: str) -> Path:
+    from bench.common import VAR
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    return VAR / (url.rsplit("/", 1)[-1].replace(".sqlite3", "") + ".manifest.json")
+
+
+def wanted(sizes: dict[str, Any]) -> dict[str, int]:
+    keys = ("customers", "interactions", "audit_events", "employees")
+    return {key: sizes[key] for key in keys}
+
+
+def ensure(url: str, sizes: dict[str, Any], log=print) -> None:
+    """Make `url` hold the generated data of `sizes`; reuse it if it already does."""
+    import os
+
+    from bench.common import vendor_of
+
+    target = wanted(sizes)
+    manifest = manifest_path(url)
+    import subprocess
+    import sys
+
+    from bench.common import ROOT
+
+    env = dict(os.environ, BENCH_DATABASE_URL=url, BENCH_SIZES=json.dumps(target))
+    if manifest.exists() and json.loads(manifest.read_text()) == target:
+        if vendor_of(url) == "postgresql" or Path(url.removeprefix("sqlite:///")).exists():
+            # Reused: bring its schema up to this checkout's migrations.
+            command = [sys.executable, "-m", "bench.data", "migrate"]
+            subprocess.run(command, cwd=ROOT, env=env, check=True)
+            return
+    log(f"generating {target} into {url}")
+    if vendor_of(url) == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    else:
+        recreate_postgres(url)
+    subprocess.run([sys.executable, "-m", "bench.data"], cwd=ROOT, env=env, check=True)
+    manifest.write_text(json.dumps(target))
+
+
+def recreate_postgres(url: str) -> None:
+    import psycopg
+
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(server + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def _generate() -> None:
+    """Run in a fresh process: migrate the empty bench database, then fill it (or only
+    migrate, with the argument "migrate")."""
+    import os
+    import sys
+
+    from bench.common import setup
+
+    setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    if sys.argv[1:] != ["migrate"]:
+        build(json.loads(os.environ["BENCH_SIZES"]))
+
+
+if __name__ == "__main__":
+    _generate()

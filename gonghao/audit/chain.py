@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 GENESIS_HASH = "0" * 64
+ZERO = timedelta(0)
 
 # The fields that are hashed, in order. Adding one is a format change: bump CHAIN_VERSION.
 CHAIN_VERSION = 1
@@ -31,9 +33,15 @@ HASHED_FIELDS = (
 
 
 def format_time(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """"2025-01-31T08:00:00.000000Z" (isoformat is several times faster than strftime)."""
+    if value.utcoffset() != ZERO:
+        value = value.astimezone(UTC)
+    if value.year < 1000:  # strftime does not pad the year: keep its spelling
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_ip(value: str | None) -> str:
     """One spelling per address: databases print some IPv6 forms differently (::ffff:1.2.3.4)."""
     if not value:

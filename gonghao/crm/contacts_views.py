@@ -88,8 +88,11 @@ def may(actor: Any, customer: Customer, permission: str) -> bool:
 
 
 def contacts_context(actor: Any, customer: Customer) -> dict[str, Any]:
-    """The contacts block of the customer 360 page (personal data masked)."""
-    live = contacts.contacts_for(actor, customer.pk)
+    """The contacts block of the customer 360 page (personal data masked).
+
+    `customer` comes from get_customer_for: visibility is checked once per page.
+    """
+    live = contacts.live_contacts(customer)
     return {
         "contacts": [{"contact": c, "shown": contacts.present_contact(c)} for c in live],
         "can_edit_contacts": may(actor, customer, perms.EDIT),
@@ -100,8 +103,11 @@ def contacts_context(actor: Any, customer: Customer) -> dict[str, Any]:
 def timeline_context(
     actor: Any, customer: Customer, form: InteractionForm | None = None
 ) -> dict[str, Any]:
-    """The timeline fragment's context: the latest interactions and the record form."""
-    timeline = followups.timeline_for(actor, customer.pk)
+    """The timeline fragment's context: the latest interactions and the record form.
+
+    `customer` comes from get_customer_for: visibility is checked once per page.
+    """
+    timeline = followups.interactions_of(customer)
     can_record = has_permission(actor, perms.INTERACTION_CREATE)
     if can_record and form is None:
         form = InteractionForm(customer=customer, initial={"kind": InteractionKind.CALL})

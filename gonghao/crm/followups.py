@@ -33,7 +33,11 @@ DUE_CHOICES = ("today", "overdue", "all")
 
 def timeline_for(actor: Any, customer_id: int) -> QuerySet[Interaction]:
     """The customer's interactions, newest first, for anyone who can see the customer."""
-    customer = get_customer_for(actor, customer_id)
+    return interactions_of(get_customer_for(actor, customer_id))
+
+
+def interactions_of(customer: Customer) -> QuerySet[Interaction]:
+    """The interactions of a customer the caller has already checked (get_customer_for)."""
     return (
         Interaction.objects.filter(customer=customer)
         .select_related("employee", "contact", "customer")

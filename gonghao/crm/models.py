@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from .constants import (
@@ -139,6 +139,18 @@ class Customer(models.Model):
                 ],
                 name="customer_dashboard",
             ),
+            # Scoped lists read the newest live customers of an owner or a department: these
+            # give the first page without sorting all of them (flat as the table grows).
+            models.Index(
+                fields=["owner", "updated_at", "id"],
+                name="customer_owner_live",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["owner_department", "updated_at", "id"],
+                name="customer_dept_live",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,11 +159,30 @@ class Customer(models.Model):
     SEARCH_FIELDS = ("name_folded", "phone_digits")
 
     def save(self, *args, **kwargs):
+        from .search_index import index_customers, reindex_customer
+
         self.refresh_search_fields()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, *self.SEARCH_FIELDS}
-        super().save(*args, **kwargs)
+        adding = self._state.adding
+        with transaction.atomic(using=kwargs.get("using")):
+            super().save(*args, **kwargs)
+            # The search index moves with the row, in its transaction (see search_index).
+            if adding:
+                index_customers([self])
+            elif getattr(self, "_indexed_as", None) != self._search_key():
+                reindex_customer(self)
+        self._indexed_as = self._search_key()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        customer = super().from_db(db, field_names, values)
+        customer._indexed_as = customer._search_key()
+        return customer
+
+    def _search_key(self) -> tuple[str | None, str | None]:
+        return (self.__dict__.get("name_folded"), self.__dict__.get("phone_digits"))
 
     def refresh_search_fields(self) -> None:
         """Derive the search columns; bulk inserts call this themselves (they skip save())."""
@@ -163,6 +194,9 @@ class Customer(models.Model):
 def fold(text: str) -> str:
     """Case-folded, full-width to ASCII: what search compares."""
     return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+from .search_index import CustomerGram  # noqa: E402,F401  (the index's model lives with it)
 
 
 class Contact(models.Model):

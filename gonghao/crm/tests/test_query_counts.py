@@ -37,3 +37,45 @@ def test_customer_detail_query_count(crm):
     api.get("/api/v1/me")
     queries = _count(lambda: api.get(f"/api/v1/customers/{crm.customer_a.pk}"))
     assert queries <= 12, queries
+
+
+def _statements(call) -> int:
+    """Queries without the transaction-control statements (BEGIN, COMMIT, SAVEPOINT...)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    assert response.status_code == 200
+    return sum(
+        1
+        for query in captured.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT"))
+    )
+
+
+def test_customer_page_queries_do_not_grow_with_contacts_or_follow_ups(crm):
+    from gonghao.core import clock
+    from gonghao.crm.models import Contact, Interaction
+
+    client = Client()
+    client.force_login(crm.rep_a)
+    page = f"/customers/{crm.customer_a.pk}/"
+    client.get(page)
+    Contact.objects.create(customer=crm.customer_a, name="王经理")
+    Interaction.objects.create(
+        customer=crm.customer_a, employee=crm.rep_a, kind="call", occurred_at=clock.now(),
+        content="first call",
+    )  # fmt: skip
+    few = _statements(lambda: client.get(page))
+    for n in range(20):
+        Contact.objects.create(customer=crm.customer_a, name=f"联系人{n}")
+        Interaction.objects.create(
+            customer=crm.customer_a, employee=crm.rep_a, kind="visit", occurred_at=clock.now(),
+            content=f"visit {n}",
+        )  # fmt: skip
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(page).status_code == 200
+    customer_reads = [
+        q for q in captured.captured_queries if q["sql"].startswith('SELECT "crm_customer"."id"')
+    ]
+    assert len(customer_reads) == 1, "visibility is checked once per page"
+    assert _statements(lambda: client.get(page)) == few
+    assert few <= 13, few

@@ -1,0 +1,114 @@
+"""Audited write: creating a customer through the service (permission, validation, search
+index, audit event with its hash chain) against the same insert without the audit event. One
+writer on every database; 8 concurrent writers on PostgreSQL (SQLite has a single writer)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+from bench.common import report, row, scale, setup
+
+WRITERS = 8
+counter = itertools.count()
+
+
+def payload() -> dict:
+    n = next(counter)
+    return {"name": f"基准客户{n}号贸易", "phone": f"139{n % 10**8:08d}", "level": "B"}
+
+
+def main() -> None:
+    setup()
+    from django.db import connection, connections, transaction
+
+    from bench.data import actors
+    from gonghao.crm.models import Customer
+    from gonghao.crm.services import create_customer
+    from gonghao.crm.validation import clean_customer_fields
+
+    sizes = scale()
+    rep = actors()["writer"]
+
+    def audited() -> None:
+        create_customer(actor=rep, data=payload())
+
+    def unaudited() -> None:
+        cleaned = clean_customer_fields(payload(), partial=False)
+        with transaction.atomic():
+            customer = Customer(**cleaned)
+            customer.owner = rep
+            customer.owner_department_id = rep.department_id
+            customer.created_by = rep
+            customer.updated_by = rep
+            customer.save()
+
+    def per_write(fn, n: int) -> float:
+        for _ in range(20):
+            fn()
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        return (time.perf_counter() - start) / n * 1000
+
+    n = sizes["writes"]
+    # Interleave halves so drift (cache, checkpoints) hits both sides alike.
+    plain_ms = (per_write(unaudited, n // 2) + per_write(unaudited, n // 2)) / 2
+    audited_ms = (per_write(audited, n // 2) + per_write(audited, n // 2)) / 2
+    rows = [
+        row(
+            "audited create customer, one writer",
+            audited_ms,
+            "ms",
+            baseline=plain_ms,
+            baseline_what="same insert, no audit",
+            target="≤ 1.3×",
+            met=audited_ms / plain_ms <= 1.3,
+            writes=n,
+        )
+    ]
+
+    if connection.vendor == "postgresql":
+
+        def throughput(fn, seconds: float) -> float:
+            done = []
+            stop = time.perf_counter() + seconds
+
+            def writer() -> None:
+                count = 0
+                try:
+                    while time.perf_counter() < stop:
+                        fn()
+                        count += 1
+                finally:
+                    connections.close_all()
+                done.append(count)
+
+            threads = [threading.Thread(target=writer) for _ in range(WRITERS)]
+            began = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            return sum(done) / (time.perf_counter() - began)
+
+        seconds = max(3.0, sizes["load_seconds"])
+        plain_rate = throughput(unaudited, seconds)
+        audited_rate = throughput(audited, seconds)
+        rows.append(
+            row(
+                f"audited create customer, {WRITERS} concurrent writers",
+                audited_rate,
+                "w/s",
+                baseline=plain_rate,
+                baseline_what="unaudited w/s",
+                target="≥ 0.7 of unaudited",
+                met=audited_rate / plain_rate >= 0.7,
+            )
+        )
+    report("audited_write", rows)
+
+
+if __name__ == "__main__":
+    main()

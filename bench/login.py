@@ -1,0 +1,77 @@
+"""Password login (no second factor), on the web form and the API, against one Argon2 verify
+of the same password hash."""
+
+from __future__ import annotations
+
+from bench.common import latency, report, row, scale, setup, timed
+
+
+def main() -> None:
+    setup()
+    from django.contrib.auth.hashers import check_password
+    from django.test import Client
+    from django.urls import reverse
+
+    from bench.data import PASSWORD
+    from gonghao.accounts.models import Employee
+
+    sizes = scale()
+    repeat = max(10, sizes["samples"] // 4)
+    employees = list(Employee.objects.order_by("pk")[3:60])
+    encoded = employees[0].password
+    argon2 = latency(timed(lambda: check_password(PASSWORD, encoded), repeat))
+    turn = iter(range(10**9))
+    # One client (its handler loads the middleware once, as a server process does); a fresh
+    # cookie jar each time, as a new browser.
+    client = Client(HTTP_HOST="127.0.0.1")
+
+    def web_login():
+        employee = employees[next(turn) % len(employees)]
+        client.cookies.clear()
+        response = client.post(
+            reverse("account_login"), {"login": employee.employee_id, "password": PASSWORD}
+        )
+        assert response.status_code == 302, response.status_code
+
+    def api_login():
+        employee = employees[next(turn) % len(employees)]
+        client.cookies.clear()
+        response = client.post(
+            "/api/v1/auth/token",
+            {"employee_id": employee.employee_id, "password": PASSWORD},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+
+    web = latency(timed(web_login, repeat))
+    api = latency(timed(api_login, repeat))
+    report(
+        "login",
+        [
+            row(
+                "web login (password, no 2FA), p50",
+                web["p50_ms"],
+                "ms",
+                baseline=argon2["p50_ms"],
+                baseline_what="one Argon2 verify",
+                target="≤ 1.2×",
+                met=web["p50_ms"] / argon2["p50_ms"] <= 1.2,
+                **web,
+            ),
+            row(
+                "API token login (password, no 2FA), p50",
+                api["p50_ms"],
+                "ms",
+                baseline=argon2["p50_ms"],
+                baseline_what="one Argon2 verify",
+                target="≤ 1.2×",
+                met=api["p50_ms"] / argon2["p50_ms"] <= 1.2,
+                **api,
+            ),
+        ],
+        argon2=argon2,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""An n-gram inverted index over customer names and phone digits.
+
+`LIKE '%x%'` reads every row, and a two-character Chinese name ("张伟") is too short for
+PostgreSQL's pg_trgm or SQLite's FTS5 trigram tokenizer. So each customer is indexed under
+every pair of consecutive characters of its folded name ("张伟" → "张伟"; "acme" → "ac", "cm",
+"me") and every four consecutive digits of its phone, prefixed with "#" ("#1381", "#3812", …):
+three digits have only a thousand values, too few to narrow a million phones.
+
+A query of two or more characters is a substring of a name only if all its bigrams are among
+the name's, so the index narrows the candidates and the folded columns confirm them exactly:
+results are the same as the plain `LIKE` search. One-character queries have no bigram and
+fall back to `LIKE`, and so do three-digit phone fragments.
+
+The index is written in the same transaction as the customer: `Customer.save()` calls
+`reindex_customer`; code that inserts customers in bulk (bulk_create, imports) must call
+`index_customers(customers)` with the saved rows, in its transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, models
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
+
+NAME_GRAM = 2
+PHONE_GRAM = 4
+PHONE_MARK = "#"
+# How many postings the selectivity probe reads per gram before it stops counting.
+PROBE_LIMIT = 1024
+# Grams checked in the index before confirming on the customer row; more add little.
+MAX_GRAMS = 3
+
+
+class CustomerGram(models.Model):
+    """One posting: the customer's name or phone contains `gram`."""
+
+    pk = models.CompositePrimaryKey("gram", "customer_id")
+    gram = models.CharField(_("gram"), max_length=5)
+    customer = models.ForeignKey(
+        "crm.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("customer search gram")
+        verbose_name_plural = _("customer search grams")
+
+    def __str__(self) -> str:
+        return self.gram
+
+
+def name_grams(folded: str) -> set[str]:
+    return {folded[i : i + NAME_GRAM] for i in range(len(folded) - NAME_GRAM + 1)}
+
+
+def phone_grams(digits: str) -> set[str]:
+    return {PHONE_MARK + digits[i : i + PHONE_GRAM] for i in range(len(digits) - PHONE_GRAM + 1)}
+
+
+def grams_of(name_folded: str, phone_digits: str) -> set[str]:
+    return name_grams(name_folded) | phone_grams(phone_digits)
+
+
+def reindex_customer(customer: Any) -> None:
+    """Bring one saved customer's postings in line with its search columns."""
+    wanted = grams_of(customer.name_folded, customer.phone_digits)
+    postings = CustomerGram.objects.filter(customer_id=customer.pk)
+    present = set(postings.values_list("gram", flat=True))
+    stale = present - wanted
+    if stale:
+        postings.filter(gram__in=stale).delete()
+    missing = wanted - present
+    if missing:
+        CustomerGram.objects.bulk_create(
+            [CustomerGram(gram=gram, customer_id=customer.pk) for gram in sorted(missing)]
+        )
+
+
+def index_customers(customers: Iterable[Any], *, batch_size: int = 5000) -> int:
+    """Index customers inserted in bulk (their search columns filled, their pk known).
+
+    Call it in the transaction that inserted them. Returns the number of postings written.
+    """
+    postings: list[CustomerGram] = []
+    written = 0
+    for customer in customers:
+        if customer.pk is None:
+            raise ValueError("index_customers needs saved customers (with a primary key)")
+        for gram in grams_of(customer.name_folded, customer.phone_digits):
+            postings.append(CustomerGram(gram=gram, customer_id=customer.pk))
+        if len(postings) >= batch_size:
+            CustomerGram.objects.bulk_create(postings)
+            written += len(postings)
+            postings = []
+    CustomerGram.objects.bulk_create(postings)
+    return written + len(postings)
+
+
+def _rarest(grams: set[str]) -> list[str]:
+    """The grams ordered from the fewest postings up, counting each up to PROBE_LIMIT."""
+    if len(grams) == 1:
+        return list(grams)
+    table = connection.ops.quote_name(CustomerGram._meta.db_table)
+    # Only the quoted table name and constants are formatted in; the grams are parameters.
+    one = f"SELECT %s, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE gram = %s LIMIT {PROBE_LIMIT}) AS p{{i}})"  # noqa: E501, S608
+    probe = " UNION ALL ".join(one.format(i=i) for i in range(len(grams)))
+    ordered = sorted(grams)
+    with connection.cursor() as cursor:
+        cursor.execute(probe, [v for gram in ordered for v in (gram, gram)])
+        counts = dict(cursor.fetchall())
+    return sorted(ordered, key=lambda gram: (counts[gram], gram))
+
+
+def candidates(grams: set[str]) -> tuple[str, list[str]]:
+    """SQL for the ids of the customers holding every gram (the rarest, then up to
+    MAX_GRAMS - 1 more checked by primary-key probes), and its parameters.
+
+    Written as SQL rather than ORM expressions: compiling nested Exists() per search cost
+    more than running the query.
+    """
+    driver, *others = _rarest(grams)[:MAX_GRAMS]
+    table = connection.ops.quote_name(CustomerGram._meta.db_table)
+    # Only the quoted table name is formatted in; grams are parameters.
+    probe = f"EXISTS (SELECT 1 FROM {table} o WHERE o.gram = %s AND o.customer_id = d.customer_id)"  # noqa: S608
+    driving = f"SELECT d.customer_id FROM {table} d WHERE d.gram = %s"  # noqa: S608
+    sql = " AND ".join([driving, *[probe] * len(others)])
+    return sql, [driver, *others]
+
+
+def matching(name_grams_: set[str], phone_grams_: set[str]) -> RawSQL:
+    """Candidate ids for a name query and, if given, a phone query (either may match)."""
+    parts = [candidates(grams) for grams in (name_grams_, phone_grams_) if grams]
+    sql = " UNION ALL ".join(part for part, _ in parts)
+    return RawSQL(sql, [param for _, params in parts for param in params])  # noqa: S611

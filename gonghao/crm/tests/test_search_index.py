@@ -1,0 +1,206 @@
+"""The n-gram search index: kept in step with every customer write, and its search returns
+exactly what the plain LIKE search returns."""
+
+from __future__ import annotations
+
+import random
+from importlib import import_module
+
+import pytest
+from django.apps import apps
+from django.db.models import Q
+
+from gonghao.core.errors import ValidationFailed
+from gonghao.crm import services
+from gonghao.crm.models import Customer, fold
+from gonghao.crm.queries import CustomerFilter, customers_for, search_condition, search_digits
+from gonghao.crm.search_index import CustomerGram, grams_of, index_customers
+from gonghao.testing.crm import make_customer
+
+pytestmark = pytest.mark.django_db
+
+SURNAMES = "王李张刘陈杨黄赵吴周"
+GIVEN = "伟芳娜秀英敏静丽强磊"
+LATIN = ["Acme", "ACME Trading", "acme foods", "Straße GmbH", "Ｓｏｎｙ", "Dragon Star", "a_b%c"]
+
+
+def like_condition(text: str) -> Q:
+    """The search as it was before the index: plain LIKE on the folded columns."""
+    condition = Q(name_folded__contains=fold(text))
+    digits = search_digits(text)
+    if len(digits) >= 3:
+        condition |= Q(phone_digits__contains=digits)
+    if "@" in text:
+        condition |= Q(email__icontains=text)
+    return condition
+
+
+def index_is_consistent() -> None:
+    stored: dict[int, set[str]] = {}
+    for gram, customer_id in CustomerGram.objects.values_list("gram", "customer_id"):
+        stored.setdefault(customer_id, set()).add(gram)
+    expected = {
+        pk: grams_of(name_folded, phone_digits)
+        for pk, name_folded, phone_digits in Customer.objects.values_list(
+            "pk", "name_folded", "phone_digits"
+        )
+    }
+    assert stored == {pk: grams for pk, grams in expected.items() if grams}
+
+
+def assert_same_results(text: str) -> None:
+    indexed = set(Customer.objects.filter(search_condition(text)).values_list("pk", flat=True))
+    plain = set(Customer.objects.filter(like_condition(text)).values_list("pk", flat=True))
+    assert indexed == plain, text
+
+
+def random_name(rng: random.Random, n: int) -> str:
+    roll = rng.random()
+    person = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+    if roll < 0.3:
+        return person
+    if roll < 0.6:
+        return f"上海{person}科技有限公司{n}"
+    return f"{rng.choice(LATIN)} {n}"
+
+
+def random_phone(rng: random.Random) -> str:
+    number = rng.choice(["138", "139", "150", "186"]) + f"{rng.randrange(10**8):08d}"
+    return rng.choice([number, "+86" + number, f"+86 {number[:3]} {number[3:7]} {number[7:]}", ""])
+
+
+def queries_from(rng: random.Random, names: list[str], phones: list[str]) -> list[str]:
+    found = []
+    for name in rng.sample(names, 40):
+        start = rng.randrange(len(name))
+        found.append(name[start : start + rng.choice((1, 2, 2, 3, 5))])
+    for phone in rng.sample([p for p in phones if p], 30):
+        digits = phone.replace("+86", "").replace(" ", "")
+        start = rng.randrange(len(digits) - 3)
+        found.append(digits[start : start + rng.choice((3, 4, 6, 11))])
+    return [
+        *found,
+        "张伟",
+        "王",
+        "acme",
+        "ACME",
+        "aCmE tr",
+        "ＡＣＭＥ",
+        "ａｃｍｅ",
+        "sony",
+        "STRASSE",
+        "straße",
+        "a_b",
+        "%c",
+        "_",
+        "+86 138",
+        "+86 139 1",
+        "８６１３８",
+        "1 3 8",
+        "有限公司1",
+        "科技有限",
+        "不存在的名字",
+        "zz",
+        "x@y.cn",
+    ]
+
+
+def test_indexed_search_equals_like_search_on_generated_customers(crm):
+    rng = random.Random(20)
+    owners = [crm.rep_a, crm.rep_b, crm.rep_c]
+    names, phones = [], []
+    for n in range(250):
+        name, phone = random_name(rng, n), random_phone(rng)
+        names.append(name)
+        phones.append(phone)
+        make_customer(rng.choice(owners), name, phone=phone)
+    index_is_consistent()
+    for text in queries_from(rng, names, phones):
+        assert_same_results(text)
+
+
+def test_service_results_follow_the_index_within_scope(crm):
+    make_customer(crm.rep_a, "张伟贸易", phone="+8613812345678")
+    make_customer(crm.rep_c, "张伟物流", phone="+8613812349999")
+    for actor in (crm.rep_a, crm.head, crm.agent):
+        for text in ("张伟", "1381234", "伟"):
+            listed = list(customers_for(actor, CustomerFilter(q=text)))
+            plain = customers_for(actor, CustomerFilter()).filter(like_condition(text))
+            assert listed == list(plain), (actor, text)
+    assert [c.name for c in customers_for(crm.rep_a, CustomerFilter(q="张伟"))] == ["张伟贸易"]
+
+
+def test_index_follows_create_update_delete_restore_and_transfer(crm):
+    customer = services.create_customer(
+        actor=crm.rep_a, data={"name": "Ｇｏｌｄｅｎ 星辰", "phone": "13976543219"}
+    )
+    index_is_consistent()
+    assert Customer.objects.filter(search_condition("golden 星")).get() == customer
+    assert Customer.objects.filter(search_condition("7654321")).get() == customer
+
+    services.update_customer(
+        customer.pk, actor=crm.rep_a, data={"name": "银河贸易", "phone": "15097531111"}
+    )
+    index_is_consistent()
+    assert not Customer.objects.filter(search_condition("golden")).exists()
+    assert not Customer.objects.filter(search_condition("7654321")).exists()
+    assert Customer.objects.filter(search_condition("银河")).get() == customer
+    assert Customer.objects.filter(search_condition("9753111")).get() == customer
+
+    services.update_customer(customer.pk, actor=crm.rep_a, data={"notes": "no search change"})
+    services.transfer_customer(customer.pk, actor=crm.head, new_owner=crm.rep_b)
+    index_is_consistent()
+    assert [c.pk for c in customers_for(crm.rep_b, CustomerFilter(q="银河"))] == [customer.pk]
+    assert list(customers_for(crm.rep_a, CustomerFilter(q="银河"))) == []
+
+    services.delete_customer(customer.pk, actor=crm.head)
+    index_is_consistent()
+    assert list(customers_for(crm.head, CustomerFilter(q="银河"))) == []
+    deleted = customers_for(crm.admin, CustomerFilter(q="银河", deleted=True))
+    assert [c.pk for c in deleted] == [customer.pk]
+
+    services.restore_customer(customer.pk, actor=crm.admin)
+    index_is_consistent()
+    assert [c.pk for c in customers_for(crm.head, CustomerFilter(q="银河"))] == [customer.pk]
+
+    Customer.objects.filter(pk=customer.pk).delete()
+    index_is_consistent()
+    assert not CustomerGram.objects.filter(customer_id=customer.pk).exists()
+
+
+def test_a_failed_write_leaves_the_index_unchanged(crm):
+    customer = make_customer(crm.rep_a, "原来的名字", phone="13800000000")
+    before = set(CustomerGram.objects.values_list("gram", "customer_id"))
+    with pytest.raises(ValidationFailed):
+        services.update_customer(customer.pk, actor=crm.rep_a, data={"name": "x" * 500})
+    assert set(CustomerGram.objects.values_list("gram", "customer_id")) == before
+
+
+def test_bulk_inserted_customers_are_indexed_by_index_customers(crm):
+    rows = [
+        Customer(
+            name=f"批量{n}号客户",
+            phone=f"+86138{n:08d}",
+            owner=crm.rep_a,
+            owner_department=crm.sales,
+        )
+        for n in range(30)
+    ]
+    for row in rows:
+        row.refresh_search_fields()
+    created = Customer.objects.bulk_create(rows)
+    assert index_customers(created) > 0
+    index_is_consistent()
+    assert_same_results("7号")
+    assert_same_results("00000012")
+
+
+def test_the_backfill_migration_indexes_existing_customers(crm):
+    make_customer(crm.rep_a, "迁移前的客户", phone="13700001234")
+    make_customer(crm.rep_b, "Before Migration", phone="")
+    CustomerGram.objects.all().delete()
+    migration = import_module("gonghao.crm.migrations.0007_fill_customer_search_grams")
+    migration.fill(apps, None)
+    index_is_consistent()
+    assert_same_results("迁移")
+    assert_same_results("0000123")
