@@ -81,24 +81,47 @@ def reindex_customer(customer: Any) -> None:
         )
 
 
-def index_customers(customers: Iterable[Any], *, batch_size: int = 5000) -> int:
+def index_customers(customers: Iterable[Any]) -> int:
     """Index customers inserted in bulk (their search columns filled, their pk known).
 
     Call it in the transaction that inserted them. Returns the number of postings written.
     """
-    postings: list[CustomerGram] = []
-    written = 0
+    rows = []
     for customer in customers:
         if customer.pk is None:
             raise ValueError("index_customers needs saved customers (with a primary key)")
-        for gram in grams_of(customer.name_folded, customer.phone_digits):
-            postings.append(CustomerGram(gram=gram, customer_id=customer.pk))
-        if len(postings) >= batch_size:
-            CustomerGram.objects.bulk_create(postings)
-            written += len(postings)
-            postings = []
-    CustomerGram.objects.bulk_create(postings)
-    return written + len(postings)
+        rows.append((customer.pk, customer.name_folded, customer.phone_digits))
+    return index_rows(rows)
+
+
+def index_rows(rows: Iterable[tuple[int, str, str]]) -> int:
+    """Postings for (pk, name_folded, phone_digits) rows, in multi-row INSERTs: the bulk path
+    (an import of 100,000 customers writes well over a million postings)."""
+    table = connection.ops.quote_name(CustomerGram._meta.db_table)
+    gram_column = connection.ops.quote_name(CustomerGram._meta.get_field("gram").column)
+    customer_column = connection.ops.quote_name(
+        CustomerGram._meta.get_field("customer").column
+    )
+    head = f"INSERT INTO {table} ({gram_column}, {customer_column}) VALUES "  # noqa: S608
+    per_statement = 400  # 800 parameters: under every backend's limit
+    params: list[Any] = []
+    written = 0
+    with connection.cursor() as cursor:
+
+        def flush() -> None:
+            count = len(params) // 2
+            cursor.execute(head + ", ".join(["(%s, %s)"] * count), params)
+            params.clear()
+
+        for pk, name_folded, phone_digits in rows:
+            for gram in grams_of(name_folded, phone_digits):
+                params.extend((gram, pk))
+                written += 1
+                if len(params) >= per_statement * 2:
+                    flush()
+        if params:
+            flush()
+    return written
 
 
 def _rarest(grams: set[str]) -> list[str]:

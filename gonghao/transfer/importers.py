@@ -438,6 +438,7 @@ def write_customers(actor: Any, rows: list[dict[str, Any]]) -> list[int]:
     """
     from gonghao.core import clock
     from gonghao.crm.models import Customer
+    from gonghao.crm.search_index import index_rows
 
     now = connection.ops.adapt_datetimefield_value(clock.now())
     meta = Customer._meta
@@ -463,6 +464,10 @@ def write_customers(actor: Any, rows: list[dict[str, Any]]) -> list[int]:
                 params.extend(stamp)
             cursor.execute(head + ", ".join([row_marks] * len(chunk)) + returning, params)
             ids.extend(row[0] for row in cursor.fetchall())
+    # The search index is kept in the import's transaction, like Customer.save() keeps it.
+    index_rows(
+        (pk, data["name_folded"], data["phone_digits"]) for pk, data in zip(ids, rows, strict=True)
+    )
     return ids
 
 

@@ -343,3 +343,22 @@ def test_concurrent_commits_import_the_file_once():
     assert len(errors) == 3 and all(getattr(e, "code", "") == "import_committed" for e in errors)
     assert Customer.objects.count() == 30
     assert AuditEvent.objects.filter(action="import.commit").count() == 1
+
+
+def test_imported_customers_are_found_by_search_at_once(crm):
+    """The import writes the search index in its transaction, as Customer.save() does."""
+    from gonghao.crm.queries import CustomerFilter, customers_for
+    from gonghao.crm.search_index import CustomerGram
+
+    batch = imports(crm.head, csv_bytes(CUSTOMER_HEADER_ZH, good_rows(crm)))
+    services.commit_import(batch.pk, actor=crm.head)
+    imported = Customer.objects.get(name="深圳丁公司")
+    grams = set(CustomerGram.objects.filter(customer=imported).values_list("gram", flat=True))
+    assert {"深圳", "丁公", "#1380", "#8000"} <= grams
+
+    def found(text: str) -> set[str]:
+        return {c.name for c in customers_for(crm.head, CustomerFilter(q=text))}
+
+    assert "深圳丁公司" in found("圳丁")
+    assert "深圳丁公司" in found("38001")
+    assert "Acme Trading" in found("me tra")
