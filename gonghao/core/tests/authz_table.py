@@ -23,7 +23,7 @@ LOGIN_URL = "/accounts/login/"
 
 
 def parse(spec: str) -> dict[str, int | str]:
-    """"anon=401 admin=200 *=403" → {caller: status} for every caller."""
+    """ "anon=401 admin=200 *=403" → {caller: status} for every caller."""
     from .authz_world import CALLERS
 
     given: dict[str, int | str] = {}

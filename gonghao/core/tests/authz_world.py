@@ -20,7 +20,8 @@ from django.test import Client
 from gonghao.accounts.models import ApiToken
 from gonghao.accounts.services import issue_token
 from gonghao.core import clock
-from gonghao.crm import contacts, followups, services as crm_services
+from gonghao.crm import contacts, followups
+from gonghao.crm import services as crm_services
 from gonghao.crm.models import Stage
 from gonghao.crm.tests.opportunity_kit import make_opportunity
 from gonghao.lifecycle import services as lifecycle
