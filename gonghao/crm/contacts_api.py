@@ -9,7 +9,14 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate
+from gonghao.core.api_support import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    IsoDate,
+    IsoDateTime,
+    RecordId,
+    paginate,
+)
 
 from . import contacts, followups
 from .constants import InteractionKind
@@ -116,8 +123,8 @@ class InteractionIn(Schema):
     kind: InteractionKind
     content: str = Field(..., min_length=1, max_length=5000)
     outcome: str = Field("", max_length=300)
-    occurred_at: datetime | None = Field(None, description="default: now; at most 5 min ahead")
-    next_follow_up: date | None = Field(None, description="not before the interaction's date")
+    occurred_at: IsoDateTime | None = Field(None, description="default: now; at most 5 min ahead")
+    next_follow_up: IsoDate | None = Field(None, description="not before the interaction's date")
     contact_id: RecordId | None = Field(None, description="a contact of this customer")
 
 
