@@ -47,8 +47,11 @@ CHECKS = [
     negative_data_rejection,
     ignored_auth,
 ]
-EXAMPLES = {GenerationMode.POSITIVE: 25, GenerationMode.NEGATIVE: 25}
-LOW_PRIVILEGE_EXAMPLES = 6
+# Examples per operation and mode: bounded for CI (2 cores, both databases). Raise it for a deep
+# run: GONGHAO_FUZZ_EXAMPLES=200 pytest gonghao/core/tests/test_api_fuzz.py
+PER_OPERATION = int(os.environ.get("GONGHAO_FUZZ_EXAMPLES", "20"))
+EXAMPLES = {GenerationMode.POSITIVE: PER_OPERATION, GenerationMode.NEGATIVE: PER_OPERATION}
+LOW_PRIVILEGE_EXAMPLES = max(2, PER_OPERATION // 3)
 REPORT = os.environ.get("GONGHAO_FUZZ_REPORT", "")  # a file to append full failures to
 
 
@@ -148,4 +151,5 @@ def test_fuzz_the_whole_api_as_an_employee_without_roles(db, wsgi_app):
     for operation in operations(schema):
         fuzzer.run(operation, GenerationMode.POSITIVE, LOW_PRIVILEGE_EXAMPLES)
     assert fuzzer.failures == {}, "\n\n".join(f"{k}\n{v}" for k, v in fuzzer.failures.items())
-    assert fuzzer.sent >= 300, fuzzer.sent
+    print(f"fuzz without roles: {fuzzer.sent} requests, statuses {sorted(fuzzer.statuses.items())}")
+    assert fuzzer.sent >= 200, fuzzer.sent
