@@ -23,6 +23,7 @@ from gonghao.audit.models import ActorKind
 from gonghao.audit.services import record
 from gonghao.core import clock, context
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
+from gonghao.core.text import has_control_characters
 
 from . import audit_actions, employee_ids, policy, second_factors
 from .models import (
@@ -668,6 +669,8 @@ def issue_token(
     employee: Employee, *, name: str, ttl: timedelta | None = None, scope: str = TokenScope.WRITE
 ) -> tuple[str, ApiToken]:
     """Create a bearer token; the raw value is returned once and never stored."""
+    if has_control_characters(name):
+        raise ValidationFailed(field_errors={"name": [_("Control characters are not allowed.")]})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ttl = ttl or settings.GONGHAO_API_TOKEN_TTL
     with transaction.atomic():

@@ -19,6 +19,7 @@ from gonghao.accounts.models import Employee, EmployeeIdRecord, EmployeeIdState,
 from gonghao.audit.services import diff, record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.core.text import has_control_characters
 from gonghao.messaging.services import queue_message
 from gonghao.org.models import Department, Position
 
@@ -149,6 +150,8 @@ def _clean_reason(reason: str) -> str:
         raise ValidationFailed(
             field_errors={"reason": [_("A reason of 1 to 500 characters is required.")]}
         )
+    if has_control_characters(reason, multiline=True):
+        raise ValidationFailed(field_errors={"reason": [_("Control characters are not allowed.")]})
     return reason
 
 

@@ -147,7 +147,14 @@ def page_path(route: str, values: dict[str, Any]) -> str:
 
 
 def call(
-    client: Client, method: str, path: str, body: Any = None, *, form: Any = None, **headers: str
+    client: Client,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    form: Any = None,
+    body_bytes: tuple[bytes | str, str] | None = None,
+    **headers: str,
 ):
     """One request inside a savepoint that is rolled back, so every case sees the same data."""
     savepoint = transaction.savepoint()
@@ -156,6 +163,11 @@ def call(
             response = client.get(path, headers=headers)
         elif form is not None:
             response = client.post(path, form, headers=headers)
+        elif body_bytes is not None:
+            data, content_type = body_bytes
+            response = client.generic(
+                method, path, data, content_type=content_type, headers=headers
+            )
         elif body is None:
             response = client.generic(method, path, headers=headers)
         else:
