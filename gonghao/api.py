@@ -37,6 +37,15 @@ class ReadableJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
+# Sign-in endpoints judge malformed credentials themselves (400) and audit the failed attempt.
+CREDENTIAL_ROUTES = {
+    "api/v1/auth/token",
+    "api/v1/auth/password",
+    "api/v1/auth/password-reset",
+    "api/v1/auth/password-reset/confirm",
+}
+
+
 class ObjectJSONParser(Parser):
     """Bodies are JSON objects; a list, string or number is refused (not read as "no fields")."""
 
@@ -45,7 +54,8 @@ class ObjectJSONParser(Parser):
         data = json.loads(request.body.decode("utf-8"))
         if not isinstance(data, dict):
             raise ValueError("the request body must be a JSON object")
-        where = _unstorable_in(data)
+        route = getattr(request.resolver_match, "route", "")
+        where = None if route in CREDENTIAL_ROUTES else _unstorable_in(data)
         if where is not None:
             # PostgreSQL cannot store a NUL or a lone surrogate (\ud800) in text, and SQLite
             # would keep them silently: refused for every field of every operation, by name.
