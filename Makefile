@@ -25,6 +25,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/bandit -c pyproject.toml -r gonghao --severity-level high --quiet
 
 test: $(STAMP) lint
 	$(BIN)/pytest $(PYTEST_ARGS)

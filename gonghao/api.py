@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -20,7 +22,7 @@ from gonghao.accounts.api import (
 )
 from gonghao.audit.api import router as audit_router
 from gonghao.core.api_support import API_AUTH
-from gonghao.core.errors import GonghaoError
+from gonghao.core.errors import GonghaoError, ValidationFailed
 from gonghao.crm.api import router as customers_router
 from gonghao.crm.contacts_api import router as contacts_router
 from gonghao.crm.opportunities_api import router as opportunities_router
@@ -41,14 +43,59 @@ class ReadableJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
+# Sign-in endpoints judge malformed credentials themselves (400) and audit the failed attempt.
+CREDENTIAL_ROUTES = {
+    "api/v1/auth/token",
+    "api/v1/auth/password",
+    "api/v1/auth/password-reset",
+    "api/v1/auth/password-reset/confirm",
+}
+
+
 class ObjectJSONParser(Parser):
     """Bodies are JSON objects; a list, string or number is refused (not read as "no fields")."""
 
     def parse_body(self, request: HttpRequest):
-        data = super().parse_body(request)
+        # Strict UTF-8: json.loads(bytes) would let encoded surrogates through.
+        data = json.loads(request.body.decode("utf-8"))
         if not isinstance(data, dict):
             raise ValueError("the request body must be a JSON object")
+        route = getattr(request.resolver_match, "route", "")
+        where = None if route in CREDENTIAL_ROUTES else _unstorable_in(data)
+        if where is not None:
+            # PostgreSQL cannot store a NUL or a lone surrogate (\ud800) in text, and SQLite
+            # would keep them silently: refused for every field of every operation, by name.
+            raise ValidationFailed(field_errors={where[0]: [where[1]]})
         return data
+
+
+def _unstorable(text: str) -> str | None:
+    if "\x00" in text:
+        return _("Control characters are not allowed.")
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return _("This text contains characters that cannot be stored.")
+    return None
+
+
+def _unstorable_in(value, path: str = "body") -> tuple[str, str] | None:
+    """(dotted path, why) of the first key or string with a NUL or a lone surrogate, or None."""
+    if isinstance(value, str):
+        problem = _unstorable(value)
+        return (path, problem) if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            problem = _unstorable(str(key))
+            if problem:
+                return (path, problem)
+            found = _unstorable_in(item, str(key) if path == "body" else f"{path}.{key}")
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unstorable_in(item, f"{path}.{index}")
+            if found is not None:
+                return found
+    return None
 
 
 api = NinjaAPI(
@@ -111,6 +158,8 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 403:
         return _error(request, 403, "csrf_failed", _("The request was refused (CSRF check)."))
+    if isinstance(exc.__cause__, GonghaoError):  # raised while reading the body
+        return on_domain_error(request, exc.__cause__)
     if exc.status_code == 400 and isinstance(exc.__cause__, RequestDataTooBig):
         return _error(request, 413, "body_too_large", _("The request body is too large."))
     if exc.status_code == 400:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from gonghao.audit.services import diff, record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.core.text import has_control_characters
 
 from . import audit_actions, login_rules
 from .catalogue import HIDEABLE_FIELDS, PERMISSIONS
@@ -346,6 +347,8 @@ def update_role(
     for field, value in (("name_zh", name_zh), ("name_en", name_en)):
         if value is not _UNSET and not (value or "").strip():
             errors[field] = [_("A name is required.")]
+        elif value is not _UNSET and has_control_characters(value):
+            errors[field] = [_("Control characters are not allowed.")]
     if errors:
         raise ValidationFailed(field_errors=errors)
     with transaction.atomic():

@@ -155,7 +155,9 @@ def logout_token(request: HttpRequest):
     return {"ok": True}
 
 
-@tokens_router.get("", response={200: ApiTokenListOut, **AUTH_ERRORS}, summary="List my API tokens")
+@tokens_router.get(
+    "", response={200: ApiTokenListOut, **AUTH_ERRORS, 422: ErrorOut}, summary="List my API tokens"
+)
 def list_tokens(request: HttpRequest, limit: int = 50, offset: int = 0):
     items, count = paginate(ApiToken.objects.filter(employee=request.auth), limit, offset)
     return {"items": items, "count": count}

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
-from gonghao.core.api_support import RecordId
+from gonghao.core.api_support import IsoDate, IsoDateTime, RecordId
 
 from .models import TokenScope
 
@@ -95,7 +95,7 @@ class EmployeeIn(Schema):
     manager: str | None = Field(None, max_length=64, description="the manager's 工号")
     phone: str = Field("", max_length=32)
     email: str = Field("", max_length=254)
-    hire_date: date | None = None
+    hire_date: IsoDate | None = None
     rehire_of: str | None = Field(
         None, max_length=64, description="the former 工号 when rehiring someone who left"
     )
@@ -177,7 +177,7 @@ class RolePatch(Schema):
 
 class GrantIn(Schema):
     role: str = Field(..., min_length=1, max_length=50)
-    expires_at: datetime | None = None
+    expires_at: IsoDateTime | None = None
 
 
 class GrantOut(Schema):

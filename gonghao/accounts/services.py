@@ -23,6 +23,7 @@ from gonghao.audit.models import ActorKind
 from gonghao.audit.services import record
 from gonghao.core import clock, context
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
+from gonghao.core.text import has_control_characters
 
 from . import audit_actions, employee_ids, policy, second_factors
 from .models import (
@@ -746,6 +747,8 @@ def issue_token(
     just made one; a personal token made from a session or token inherits theirs, so a new
     token never freshens a stale authentication.
     """
+    if has_control_characters(name):
+        raise ValidationFailed(field_errors={"name": [_("Control characters are not allowed.")]})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     ttl = ttl or settings.GONGHAO_API_TOKEN_TTL
     if authenticated_at is _JUST_NOW:

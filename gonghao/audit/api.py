@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.http import HttpRequest
 from ninja import Query, Router
 
 from gonghao.access.services import require
-from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, paginate
+from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, IsoDateTime, paginate
 
 from .models import AuditEvent
 from .queries import AuditFilter, events_for
@@ -50,8 +48,8 @@ def list_events(
     action: str = Query("", max_length=64, description="an action code, or a prefix like auth.*"),
     target_type: str = Query("", max_length=64),
     target_id: str = Query("", max_length=64),
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: IsoDateTime | None = None,
+    until: IsoDateTime | None = None,
     limit: int = 50,
     offset: int = 0,
 ):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import BeforeValidator
 
 from gonghao.core import context
 
@@ -14,6 +17,21 @@ MAX_PAGE = 200
 
 # A database row id: bounded so a 20-digit number is a 422, not an overflow in the database.
 RecordId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
+_NUMBER = re.compile(r"\s*[-+]?\d+(\.\d*)?([eE][-+]?\d+)?\s*")
+
+
+def _iso_text_only(value: Any) -> Any:
+    """pydantic reads 1058 as a Unix time; the API documents ISO 8601 text and means it."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("Use an ISO 8601 date or time (2026-12-01, 2026-12-01T09:00:00+08:00).")
+    return value
+
+
+# Dates and times in requests: ISO 8601 text only, as the OpenAPI document says.
+IsoDate = Annotated[date, BeforeValidator(_iso_text_only)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text_only)]
 
 
 class ErrorOut(Schema):

@@ -10,7 +10,14 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from gonghao.accounts.stepup import require_step_up
-from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate
+from gonghao.core.api_support import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    IsoDate,
+    IsoDateTime,
+    RecordId,
+    paginate,
+)
 
 from . import contacts, followups
 from . import permissions as perms
@@ -118,8 +125,8 @@ class InteractionIn(Schema):
     kind: InteractionKind
     content: str = Field(..., min_length=1, max_length=5000)
     outcome: str = Field("", max_length=300)
-    occurred_at: datetime | None = Field(None, description="default: now; at most 5 min ahead")
-    next_follow_up: date | None = Field(None, description="not before the interaction's date")
+    occurred_at: IsoDateTime | None = Field(None, description="default: now; at most 5 min ahead")
+    next_follow_up: IsoDate | None = Field(None, description="not before the interaction's date")
     contact_id: RecordId | None = Field(None, description="a contact of this customer")
 
 

@@ -14,13 +14,13 @@ from gonghao.access.services import has_permission, require
 from gonghao.audit.services import record
 from gonghao.core import clock, home
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.core.text import has_control_characters
 
 from . import audit_actions
 from . import permissions as perms
 from .constants import InteractionKind
 from .models import Contact, Customer, Interaction
 from .queries import get_customer_for, require_any_access, restrict
-from .validation import _CONTROL
 
 # A clock a few minutes fast on the caller's side is not "the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -150,7 +150,7 @@ def clean_interaction(customer: Customer, data: dict[str, Any]) -> dict[str, Any
             errors[name] = [_("Text is expected.")]
             continue
         value = value.strip()
-        if name == "outcome" and _CONTROL.search(value):
+        if has_control_characters(value, multiline=name == "content"):
             errors[name] = [_("Control characters are not allowed.")]
         elif len(value) > LIMITS[name]:
             errors[name] = [_("At most %(n)d characters.") % {"n": LIMITS[name]}]

@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from gonghao.accounts.services import InvalidEmployeeId, find_employee
-from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate
+from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, IsoDate, RecordId, paginate
 from gonghao.core.errors import NotFound, ValidationFailed
 
 from . import opportunities as opps
@@ -69,7 +69,7 @@ class OpportunityIn(Schema):
     currency: Currency = Currency.CNY
     stage: str | None = Field(None, max_length=32, description="stage code; default: the first")
     probability: int | None = Field(None, description="0..100; default: the stage's")
-    expected_close: date | None = None
+    expected_close: IsoDate | None = None
     owner: str | None = Field(None, max_length=64, description="the owner's 工号; default: you")
 
 
@@ -80,7 +80,7 @@ class OpportunityPatch(Schema):
     amount: Decimal | None = None
     currency: Currency | None = None
     probability: int | None = None
-    expected_close: date | None = None
+    expected_close: IsoDate | None = None
     owner: str | None = Field(None, max_length=64, description="the new owner's 工号")
 
 
@@ -181,8 +181,8 @@ def list_opportunities(
     stage: str = Query("", max_length=32, description="stage code"),
     owner: str = Query("", max_length=64, description="owner's 工号"),
     customer_id: RecordId | None = None,
-    closing_before: date | None = None,
-    closing_after: date | None = None,
+    closing_before: IsoDate | None = None,
+    closing_after: IsoDate | None = None,
     sort: str = Query("-updated", max_length=10, description="name, close, amount, updated"),
     limit: int = 50,
     offset: int = 0,

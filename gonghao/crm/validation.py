@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from gonghao.core.errors import ValidationFailed
+from gonghao.core.text import has_control_characters
 
 from .constants import CustomerKind, CustomerLevel, CustomerSource, CustomerStatus
 
@@ -43,7 +44,7 @@ def valid_mainland_id(value: str) -> bool:
 def clean_text(
     name: str, value: Any, limit: int | None, errors: dict[str, list[str]]
 ) -> str | None:
-    """One text field, stripped: control characters refused (except in notes), length capped.
+    """One text field, stripped: control characters refused (in notes only NUL), length capped.
 
     Returns None after recording the problem in `errors`.
     """
@@ -53,7 +54,7 @@ def clean_text(
         errors[name] = [_("Text is expected.")]
         return None
     value = value.strip()
-    if _CONTROL.search(value) and name != "notes":
+    if has_control_characters(value, multiline=name == "notes"):
         errors[name] = [_("Control characters are not allowed.")]
         return None
     if limit is not None and len(value) > limit:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from ninja import Field, Schema
 
-from gonghao.core.api_support import RecordId
+from gonghao.core.api_support import IsoDate, RecordId
 
 from .constants import MAX_REASON, MAX_ROLES
 from .models import RequestStatus
@@ -20,7 +20,7 @@ class EmployeeRequestIn(Schema):
     phone: str = Field("", max_length=32)
     email: str = Field("", max_length=254)
     roles: list[str] = Field(default_factory=list, max_length=MAX_ROLES)
-    start_date: date | None = None
+    start_date: IsoDate | None = None
     rehire_of: str | None = Field(
         None, max_length=64, description="the former 工号 when rehiring someone who left"
     )
@@ -34,7 +34,7 @@ class EmployeeRequestPatch(Schema):
     phone: str | None = Field(None, max_length=32)
     email: str | None = Field(None, max_length=254)
     roles: list[str] | None = Field(None, max_length=MAX_ROLES)
-    start_date: date | None = None
+    start_date: IsoDate | None = None
     rehire_of: str | None = Field(None, max_length=64)
 
 

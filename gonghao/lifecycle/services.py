@@ -19,6 +19,7 @@ from gonghao.accounts.models import Employee, EmployeeIdRecord, EmployeeIdState,
 from gonghao.audit.services import diff, record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.core.text import has_control_characters
 from gonghao.messaging.services import queue_message
 from gonghao.org.models import Department, Position
 
@@ -157,6 +158,8 @@ def _clean_reason(reason: str) -> str:
         raise ValidationFailed(
             field_errors={"reason": [_("A reason of 1 to 500 characters is required.")]}
         )
+    if has_control_characters(reason, multiline=True):
+        raise ValidationFailed(field_errors={"reason": [_("Control characters are not allowed.")]})
     return reason
 
 
@@ -292,13 +295,24 @@ def _not_in_state(request: EmployeeRequest) -> Conflict:
     )
 
 
+def _require_requester(request: EmployeeRequest, actor: Any) -> None:
+    access.require(actor, REQUEST)
+    if request.requested_by_id != actor.pk:
+        raise PermissionDenied(_("Only the requester can edit this request."), code="not_requester")
+
+
+def require_editable(request: EmployeeRequest, *, actor: Any) -> None:
+    """Refuse the edit form to anyone but the requester, and while the request is not returned."""
+    _require_requester(request, actor)
+    if request.status != RequestStatus.RETURNED:
+        raise _not_in_state(request)
+
+
 def update_request(
     request: EmployeeRequest, *, actor: Any, fields: RequestFields
 ) -> EmployeeRequest:
     """The requester edits a returned request; saving resubmits it to the approvers."""
-    access.require(actor, REQUEST)
-    if request.requested_by_id != actor.pk:
-        raise PermissionDenied(_("Only the requester can edit this request."), code="not_requester")
+    _require_requester(request, actor)
     given = fields.given()
     if "department" in given and given["department"] is None:
         raise ValidationFailed(field_errors={"department_id": [_("A department is required.")]})

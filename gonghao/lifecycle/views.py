@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gonghao.access import services as access
-from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
+from gonghao.core.errors import Conflict, GonghaoError, NotFound, ValidationFailed
 from gonghao.core.views import (
     apply_field_errors,
     domain_errors_as_pages,
@@ -93,6 +93,11 @@ def request_create(request: HttpRequest):
 @domain_errors_as_pages
 def request_edit(request: HttpRequest, request_id: int):
     found = services.get_request_for(request.user, request_id)
+    try:
+        services.require_editable(found, actor=request.user)
+    except Conflict as error:
+        messages.error(request, error.message)
+        return redirect("employee_request_detail", request_id=found.pk)
     initial = {
         "name": found.name,
         "department": found.department,

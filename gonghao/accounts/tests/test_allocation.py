@@ -63,6 +63,28 @@ def test_fifty_simultaneous_allocations_get_fifty_distinct_numbers():
     assert result.checked == AuditEvent.objects.count()
 
 
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_twenty_threads_allocating_fifty_each_get_a_thousand_distinct_numbers():
+    def allocate_many(_index: int) -> list[str]:
+        return [
+            allocate_employee_id(actor=None, purpose="burst").employee_id for _n in range(50)
+        ]
+
+    batches, errors = run_together(allocate_many, 20, timeout=240)
+
+    assert errors == []
+    issued = [employee_id for batch in batches for employee_id in batch]
+    assert len(issued) == 1000
+    assert set(issued) == {format_number(n) for n in range(1, 1001)}
+    assert counter_value() == 1000
+    assert EmployeeIdRecord.objects.count() == 1000
+    assert AuditEvent.objects.filter(action="employee_id.allocate").count() == 1000
+    result = verify_chain()
+    assert result.ok, result
+    assert result.checked == 1000
+
+
 # --- one allocation ----------------------------------------------------------------------------
 
 

@@ -127,3 +127,21 @@ def test_pages_refuse_employees_without_the_permissions(world):
     assert nobody.get(f"{BASE}new/").status_code == 403
     assert browser(world.approver).get(f"{BASE}new/").status_code == 403
     assert browser(world.head).get(f"{BASE}999/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_edit_form_is_only_for_the_requester_of_a_returned_request(world):
+    from gonghao.lifecycle import services
+
+    filed = services.file_request(
+        actor=world.head,
+        fields=services.resolve_fields(name="编辑新人", department_id=world.sales.pk, roles=[]),
+    )
+    edit = f"{BASE}{filed.pk}/edit/"
+    # An approver may see the request but not edit it: no form that could only fail on submit.
+    assert browser(world.approver).get(edit).status_code == 403
+    # The requester, while it is with the approvers: back to the request, with the reason.
+    response = browser(world.head).get(edit)
+    assert response.status_code == 302 and response.url == f"{BASE}{filed.pk}/"
+    services.return_request(filed, actor=world.approver, reason="补充材料")
+    assert browser(world.head).get(edit).status_code == 200
