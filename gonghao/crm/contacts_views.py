@@ -66,9 +66,11 @@ class InteractionForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
-    def __init__(self, *args, customer: Customer, **kwargs):
+    def __init__(self, *args, customer: Customer, contacts: list[Contact] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        live = Contact.objects.filter(customer=customer, deleted_at__isnull=True)
+        live = contacts
+        if live is None:
+            live = Contact.objects.filter(customer=customer, deleted_at__isnull=True)
         self.fields["contact_id"].choices = [("", "—"), *((c.pk, c.name) for c in live)]
 
     def service_data(self) -> dict[str, Any]:
@@ -101,16 +103,23 @@ def contacts_context(actor: Any, customer: Customer) -> dict[str, Any]:
 
 
 def timeline_context(
-    actor: Any, customer: Customer, form: InteractionForm | None = None
+    actor: Any,
+    customer: Customer,
+    form: InteractionForm | None = None,
+    *,
+    contacts: list[Contact] | None = None,
 ) -> dict[str, Any]:
     """The timeline fragment's context: the latest interactions and the record form.
 
-    `customer` comes from get_customer_for: visibility is checked once per page.
+    `customer` comes from get_customer_for: visibility is checked once per page; `contacts`,
+    when the page has read them already, fill the form's choices without reading them again.
     """
     timeline = followups.interactions_of(customer)
     can_record = has_permission(actor, perms.INTERACTION_CREATE)
     if can_record and form is None:
-        form = InteractionForm(customer=customer, initial={"kind": InteractionKind.CALL})
+        form = InteractionForm(
+            customer=customer, contacts=contacts, initial={"kind": InteractionKind.CALL}
+        )
     return {
         "customer": customer,
         "interactions": list(timeline[:TIMELINE_LENGTH]),

@@ -33,6 +33,11 @@ from .share_reach import expiry_of, live_shares, today
 def shares_for(actor: Any, customer_id: int, *, include_inactive: bool = False) -> QuerySet:
     """The customer's shares, for anyone who can see the customer (403 / 404 as for it)."""
     customer = get_customer_for(actor, customer_id)
+    return shares_of(customer, include_inactive=include_inactive)
+
+
+def shares_of(customer: Customer, *, include_inactive: bool = False) -> QuerySet:
+    """The shares of a customer the caller has already checked (get_customer_for)."""
     base = live_shares() if not include_inactive else CustomerShare.objects.all()
     return (
         base.filter(customer=customer)

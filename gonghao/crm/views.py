@@ -94,6 +94,8 @@ def customer_detail(request: HttpRequest, customer_id: int):
 
         trail = AuditFilter(target_type="crm.customer", target_id=str(customer.pk))
         audit_trail = list(events_for(actor, trail)[:AUDIT_TRAIL_LENGTH])
+    contacts_block = contacts_context(actor, customer)
+    live_contacts = [entry["contact"] for entry in contacts_block["contacts"]]
     return render(
         request,
         "crm/customer_detail.html",
@@ -105,8 +107,8 @@ def customer_detail(request: HttpRequest, customer_id: int):
             "can_transfer": may(perms.TRANSFER),
             "can_reveal": may(perms.VIEW_SENSITIVE),
             # The customer 360: contacts, follow-ups, and the audit trail for auditors.
-            **contacts_context(actor, customer),
-            **timeline_context(actor, customer),
+            **contacts_block,
+            **timeline_context(actor, customer, contacts=live_contacts),
             **sharing_context(actor, customer),
             "audit_trail": audit_trail,
         },

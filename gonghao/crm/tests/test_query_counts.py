@@ -78,4 +78,6 @@ def test_customer_page_queries_do_not_grow_with_contacts_or_follow_ups(crm):
     ]
     assert len(customer_reads) == 1, "visibility is checked once per page"
     assert _statements(lambda: client.get(page)) == few
-    assert few <= 13, few
+    # session, employee, grants, scope (2), customer, the audited read (3 + savepoints),
+    # contacts, timeline and its count, shares and the share form's departments, session save.
+    assert few <= 15, few
