@@ -16,6 +16,20 @@ class EmployeeAccountAdapter(DefaultAccountAdapter):
         # Accounts come from administrators and onboarding requests, never self-service.
         return False
 
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        # One rule for every sensitive action (gonghao.accounts.stepup): a password or second-
+        # factor check newer than GONGHAO_STEP_UP_MINUTES counts, the login itself included, so
+        # an administrator sent to enrol a second factor right after logging in is not asked
+        # for the password a second time.
+        from allauth.core import context as allauth_context
+
+        from .stepup import is_recent
+
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = allauth_context.request
+        return request is None or not is_recent(request)
+
     def authenticate(self, request, **credentials):
         try:
             return services.authenticate_employee(
