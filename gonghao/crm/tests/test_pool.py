@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
+from django.utils import translation
 
 from gonghao.audit.models import AuditEvent
 from gonghao.core import jobs
@@ -14,6 +16,13 @@ from gonghao.crm.models import Customer
 from gonghao.messaging.models import Message
 from gonghao.testing.crm import make_customer
 from gonghao.testing.kit import api_for
+
+
+@pytest.fixture
+def client():
+    """Pages in English: these tests read English text (the default language is zh-Hans)."""
+    return Client(headers={"Accept-Language": "en"})
+
 
 
 def events() -> list[str]:
@@ -245,7 +254,8 @@ def test_job_returns_customers_not_followed_up(crm, frozen_clock, settings):
     event = AuditEvent.objects.filter(action="customer.pool_return", target_id=str(stale.pk)).get()
     assert event.actor_employee_id in ("", None)
     assert event.params == {"from": crm.rep_a.employee_id, "days": 30}
-    assert "not followed up for 30 days" in event.summary
+    with translation.override("en"):
+        assert "not followed up for 30 days" in event.summary
     # Idempotent: a second run the same day changes nothing and writes nothing.
     before = events()
     assert pool.return_stale_customers() == {"returned": 0, "notified": 0}

@@ -4,6 +4,7 @@ onboarding requests; refusals change nothing."""
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from gonghao.accounts.employee_ids import format_number
 from gonghao.accounts.models import Employee, EmployeeIdRecord
@@ -13,6 +14,13 @@ from gonghao.lifecycle.offboarding import offboard_employee
 from gonghao.testing.kit import api_for, make_employee
 
 from .conftest import make_world
+
+
+@pytest.fixture
+def client():
+    """Pages in English: these tests read English text (the default language is zh-Hans)."""
+    return Client(headers={"Accept-Language": "en"})
+
 
 
 @pytest.fixture

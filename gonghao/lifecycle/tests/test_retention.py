@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from gonghao.accounts.models import Employee, PasswordHistory
@@ -15,6 +16,13 @@ from gonghao.lifecycle.offboarding import offboard_employee
 from gonghao.messaging.models import Message
 from gonghao.messaging.services import queue_message
 from gonghao.testing.kit import PASSWORD, ApiClient, api_for, make_employee
+
+
+@pytest.fixture
+def client():
+    """Pages in English: these tests read English text (the default language is zh-Hans)."""
+    return Client(headers={"Accept-Language": "en"})
+
 
 
 def run(name: str) -> jobs.JobOutcome:

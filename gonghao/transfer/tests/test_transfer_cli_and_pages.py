@@ -92,7 +92,7 @@ def test_cli_export(crm, tmp_path, capsys):
 
 
 def logged_in(employee) -> Client:
-    client = Client()
+    client = Client(headers={"Accept-Language": "en"})
     assert client.login(username=employee.employee_id, password=PASSWORD)
     return client
 
