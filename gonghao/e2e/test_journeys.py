@@ -317,3 +317,80 @@ def test_offboarding_hands_customers_to_the_successor(browse):
     refusal = rep.page.locator("[data-testid=login-error]")
     assert refusal.is_visible() and refusal.inner_text().strip()
     rep.shot("login-refused")
+
+
+def test_public_pool_release_then_claim(browse):
+    cast = make_crm_cast()
+    customer = cast.customer_a
+
+    owner = browse("sales-owner")
+    owner.log_in(cast.rep_a.employee_id, PASSWORD)
+    owner.go(f"/customers/{customer.pk}/")
+    owner.shot("customer")
+    with owner.page.expect_navigation():
+        owner.page.click("[data-testid=release]")
+    owner.confirm_password_if_asked(PASSWORD)
+    owner.page.fill("#id_reason", "No budget this year")
+    owner.shot("release-form")
+    owner.submit()
+    assert owner.page.url.endswith("/customers/")
+    owner.shot("released")
+    customer.refresh_from_db()
+    assert customer.owner is None
+    event = AuditEvent.objects.get(action="customer.pool_release", target_id=str(customer.pk))
+    assert event.params["reason"] == "No budget this year"
+
+    claimer = browse("sales-claimer")
+    claimer.log_in(cast.rep_c.employee_id, PASSWORD)
+    claimer.go("/customers/pool/")
+    row = claimer.page.locator(f"[data-testid=pool-row][data-customer='{customer.pk}']")
+    assert customer.name in row.inner_text()
+    claimer.shot("pool")
+    claimer.submit(f"[data-testid=pool-row][data-customer='{customer.pk}'] [data-testid=claim]")
+    assert claimer.page.url.endswith(f"/customers/{customer.pk}/")
+    claimer.shot("claimed")
+    customer.refresh_from_db()
+    assert customer.owner == cast.rep_c
+    claimer.go("/customers/pool/")
+    assert claimer.page.locator("[data-testid=pool-row]").count() == 0
+    claimer.shot("pool-empty")
+
+
+def test_import_customers_from_a_csv(browse, tmp_path):
+    import csv
+
+    cast = make_crm_cast()
+    upload = tmp_path / "customers.csv"
+    with upload.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Name*", "Level", "Source", "Owner 工号", "Phone", "E-mail", "Notes"])
+        writer.writerow(["南京导入甲公司", "A", "", "", "13500135001", "", "展会"])
+        writer.writerow(["南京导入乙公司", "B", "", "", "", "buy@yi.example.cn", ""])
+    names = {"南京导入甲公司", "南京导入乙公司"}
+
+    rep = browse("sales")
+    rep.log_in(cast.rep_a.employee_id, PASSWORD)
+    rep.go("/data/imports/")
+    rep.confirm_password_if_asked(PASSWORD)
+    rep.page.select_option("#id_kind", "customers")
+    rep.page.set_input_files("#id_file", str(upload))
+    rep.shot("upload")
+    rep.submit()
+    assert re.search(r"/data/imports/\d+/$", rep.page.url)
+    preview = rep.page.locator("[data-testid=import-preview]").inner_text()
+    assert all(name in preview for name in names)
+    assert rep.page.locator("[data-testid=import-status]").get_attribute("data-status") == "preview"
+    assert not Customer.objects.filter(name__in=names).exists()
+    rep.shot("preview")
+
+    # The button posts through htmx, which answers with HX-Redirect: a full page load follows.
+    rep.submit("[data-testid=commit-import]")
+    rep.page.locator("[data-testid=import-status][data-status=committed]").wait_for()
+    rep.shot("committed")
+    imported = Customer.objects.filter(name__in=names)
+    assert set(imported.values_list("name", flat=True)) == names
+    assert {c.owner for c in imported} == {cast.rep_a}
+    rep.go("/customers/")
+    for name in names:
+        assert rep.page.locator("main", has_text=name).count() == 1
+    rep.shot("customer-list")
