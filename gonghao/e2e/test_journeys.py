@@ -377,8 +377,11 @@ def test_import_customers_from_a_csv(browse, tmp_path):
     rep.shot("upload")
     rep.submit()
     assert re.search(r"/data/imports/\d+/$", rep.page.url)
-    preview = rep.page.locator("[data-testid=import-preview]").inner_text()
-    assert all(name in preview for name in names)
+    preview = rep.page.locator("[data-testid=import-preview]")
+    assert all(name in preview.inner_text() for name in names)
+    # The header shows the column titles of the page's language, not the internal keys.
+    expected_header = {"zh-hans": "名称*", "en": "Name*"}[rep.language]
+    assert preview.locator("th").nth(1).inner_text().strip() == expected_header
     assert rep.page.locator("[data-testid=import-status]").get_attribute("data-status") == "preview"
     assert not Customer.objects.filter(name__in=names).exists()
     rep.shot("preview")
