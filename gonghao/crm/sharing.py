@@ -32,7 +32,12 @@ from .share_reach import expiry_of, live_shares, today
 
 def shares_for(actor: Any, customer_id: int, *, include_inactive: bool = False) -> QuerySet:
     """The customer's shares, for anyone who can see the customer (403 / 404 as for it)."""
-    customer = get_customer_for(actor, customer_id)
+    return shares_of(get_customer_for(actor, customer_id), include_inactive=include_inactive)
+
+
+def shares_of(customer: Customer, *, include_inactive: bool = False) -> QuerySet:
+    """The shares of a customer the caller has already fetched through get_customer_for: the
+    customer 360 page checks visibility once, not again for its shares card."""
     base = live_shares() if not include_inactive else CustomerShare.objects.all()
     return (
         base.filter(customer=customer)

@@ -78,7 +78,7 @@ def sharing_context(
         form = ShareForm(initial={"access": ShareAccess.READ})
     return {
         "customer": customer,
-        "shares": list(sharing.shares_for(actor, customer.pk)),
+        "shares": list(sharing.shares_of(customer)),
         "can_share": can_share,
         "share_form": form if can_share else None,
         "can_release": pool.may_release(actor, customer),

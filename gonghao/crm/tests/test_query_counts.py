@@ -78,4 +78,6 @@ def test_customer_page_queries_do_not_grow_with_contacts_or_follow_ups(crm):
     ]
     assert len(customer_reads) == 1, "visibility is checked once per page"
     assert _statements(lambda: client.get(page)) == few
-    assert few <= 13, few
+    # 13 before sharing; the shares card adds its shares, the departments its form offers and
+    # the ancestors of the viewer's department (for shares made to a parent department).
+    assert few <= 16, few
