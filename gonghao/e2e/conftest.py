@@ -57,8 +57,9 @@ class Actor:
     language: str
     counter: list[int]
 
-    def go(self, path: str) -> None:
-        self.page.goto(self.base_url + path)
+    def go(self, path: str):
+        """Load a page; returns Playwright's response (its `.status` tells refusals apart)."""
+        return self.page.goto(self.base_url + path)
 
     def shot(self, step: str) -> None:
         self.counter[0] += 1
@@ -77,6 +78,13 @@ class Actor:
         self.page.fill("#id_password", password)
         self.shot("login")
         self.submit("form button[type=submit]")
+
+    def confirm_password_if_asked(self, password: str) -> None:
+        """Step-up: a sensitive page may ask for the password again (10 minutes after login)."""
+        if "/accounts/reauthenticate/" in self.page.url:
+            self.shot("confirm-password")
+            self.page.fill("input[name=password]", password)
+            self.submit("main form button[type=submit]")
 
     def assert_language(self) -> None:
         assert self.page.locator("html").get_attribute("lang") == self.language

@@ -138,8 +138,8 @@ def test_forgotten_password_reset_by_code(browse, settings, tmp_path):
 
     visitor.log_in(employee.employee_id, NEW_PASSWORD)
     visitor.shot("home")
-    assert visitor.page.locator("[data-testid=whoami]").inner_text().startswith(
-        employee.employee_id
+    assert (
+        visitor.page.locator("[data-testid=whoami]").inner_text().startswith(employee.employee_id)
     )
 
 
@@ -182,3 +182,218 @@ def test_customer_create_edit_and_follow_up(browse):
     assert interaction.employee == cast.rep_a
     assert str(interaction.next_follow_up) == "2030-01-15"
     assert AuditEvent.objects.filter(target_id=str(customer.pk), action="customer.update").exists()
+
+
+def test_access_review_revoke_one_grant_keep_another(browse):
+    from gonghao.access.models import RoleGrant
+    from gonghao.lifecycle.access_models import AccessReviewItem
+
+    cast = make_crm_cast()
+    # The Sales head manages rep_a and this second rep: both grants come to the head to decide.
+    rep_d = make_employee("赵新", roles=("sales",), department=cast.sales, manager=cast.head)
+
+    leaver = browse("sales")
+    leaver.log_in(rep_d.employee_id, PASSWORD)
+    assert leaver.go("/customers/").status == 200
+    leaver.shot("customers-before")
+
+    security = browse("security")
+    security.log_in(cast.security_admin.employee_id, PASSWORD)
+    security.go("/access/reviews/new/")
+    security.confirm_password_if_asked(PASSWORD)
+    security.page.fill("#id_name", "Sales Q4")
+    security.page.select_option("#id_scope", "department")
+    security.page.select_option("#id_department", str(cast.sales.pk))
+    security.page.select_option("#id_undecided_default", "keep")
+    security.shot("new-campaign")
+    security.submit()
+    security.confirm_password_if_asked(PASSWORD)
+    assert re.search(r"/access/reviews/\d+/$", security.page.url)
+    security.shot("campaign-started")
+    campaign_url = security.page.url.removeprefix(security.base_url)
+    items = AccessReviewItem.objects.filter(campaign__name="Sales Q4")
+    mine = items.filter(reviewer=cast.head)
+    assert set(mine.values_list("employee__employee_id", flat=True)) == {
+        cast.rep_a.employee_id,
+        rep_d.employee_id,
+    }
+
+    head = browse("head")
+    head.log_in(cast.head.employee_id, PASSWORD)
+    head.go("/access/reviews/")
+    head.shot("reviews")
+    with head.page.expect_navigation():
+        head.page.click("[data-testid=my-queue]")
+    head.confirm_password_if_asked(PASSWORD)
+    rows = head.page.locator("[data-testid=review-item]")
+    assert rows.count() == 2
+    head.shot("my-queue")
+
+    def choose(employee_id: str) -> None:
+        row = head.page.locator(f"[data-testid=review-item][data-employee='{employee_id}']")
+        row.locator("input[name=items]").check()
+
+    choose(rep_d.employee_id)
+    head.page.fill("#id_comment", "Moved to another team")
+    head.shot("revoke-chosen")
+    head.submit("[data-testid=revoke]")
+    head.confirm_password_if_asked(PASSWORD)
+    head.shot("revoked")
+    choose(cast.rep_a.employee_id)
+    head.submit("[data-testid=keep]")
+    head.shot("kept")
+    assert head.page.locator("[data-testid=review-item] input[name=items]").count() == 0
+
+    revoked = mine.get(employee=rep_d)
+    kept = mine.get(employee=cast.rep_a)
+    assert (revoked.decision, revoked.comment) == ("revoke", "Moved to another team")
+    assert kept.decision == "keep"
+    in_force = RoleGrant.objects.in_force()
+    assert not in_force.filter(pk=revoked.grant_id).exists()
+    assert in_force.filter(pk=kept.grant_id).exists()
+
+    assert leaver.go("/customers/").status == 403
+    leaver.shot("customers-refused")
+
+    security.go(campaign_url)
+    security.shot("report")
+    report = security.page.locator("[data-testid=report-item]")
+    revoked_row = report.and_(security.page.locator(f"[data-employee='{rep_d.employee_id}']"))
+    kept_row = report.and_(security.page.locator(f"[data-employee='{cast.rep_a.employee_id}']"))
+    assert revoked_row.get_attribute("data-decision") == "revoke"
+    assert "Moved to another team" in revoked_row.inner_text()
+    assert cast.head.employee_id in revoked_row.inner_text()
+    assert kept_row.get_attribute("data-decision") == "keep"
+
+
+def test_offboarding_hands_customers_to_the_successor(browse):
+    from gonghao.testing.crm import make_customer
+
+    cast = make_crm_cast()
+    extra = make_customer(cast.rep_b, "苏州丁公司", phone="+8613612345678")
+    moving = {cast.customer_b.pk, extra.pk}
+
+    rep = browse("leaver")
+    rep.log_in(cast.rep_b.employee_id, PASSWORD)
+    rep.go("/customers/")
+    rep.shot("working")
+
+    admin = browse("admin")
+    admin.log_in(cast.admin.employee_id, PASSWORD)
+    admin.go(f"/employees/{cast.rep_b.employee_id}/")
+    admin.shot("employee")
+    with admin.page.expect_navigation():
+        admin.page.click("[data-testid=offboard]")
+    admin.confirm_password_if_asked(PASSWORD)
+    admin.page.fill("#id_successor", cast.rep_a.employee_id)
+    admin.shot("offboard-form")
+    admin.submit("[data-testid=preview]")
+    admin.confirm_password_if_asked(PASSWORD)
+    preview = admin.page.locator("[data-testid='preview-crm.customers']")
+    for customer in (cast.customer_b, extra):
+        assert customer.name in preview.inner_text()
+    admin.shot("preview")
+    admin.submit("[data-testid=confirm]")
+    admin.confirm_password_if_asked(PASSWORD)
+    assert admin.page.url.endswith(f"/employees/{cast.rep_b.employee_id}/offboarding/")
+    admin.shot("report")
+    report = admin.page.locator("[data-testid=report]").inner_text()
+    for customer in (cast.customer_b, extra):
+        assert customer.name in report
+    assert cast.rep_a.employee_id in report
+
+    assert (
+        set(Customer.objects.filter(owner=cast.rep_a, pk__in=moving).values_list("pk", flat=True))
+        == moving
+    )
+    cast.rep_b.refresh_from_db()
+    assert cast.rep_b.status == "departed"
+
+    rep.go("/customers/")
+    assert "/accounts/login/" in rep.page.url
+    rep.shot("session-ended")
+    rep.log_in(cast.rep_b.employee_id, PASSWORD)
+    assert "/accounts/login/" in rep.page.url
+    refusal = rep.page.locator("[data-testid=login-error]")
+    assert refusal.is_visible() and refusal.inner_text().strip()
+    rep.shot("login-refused")
+
+
+def test_public_pool_release_then_claim(browse):
+    cast = make_crm_cast()
+    customer = cast.customer_a
+
+    owner = browse("sales-owner")
+    owner.log_in(cast.rep_a.employee_id, PASSWORD)
+    owner.go(f"/customers/{customer.pk}/")
+    owner.shot("customer")
+    with owner.page.expect_navigation():
+        owner.page.click("[data-testid=release]")
+    owner.confirm_password_if_asked(PASSWORD)
+    owner.page.fill("#id_reason", "No budget this year")
+    owner.shot("release-form")
+    owner.submit()
+    assert owner.page.url.endswith("/customers/")
+    owner.shot("released")
+    customer.refresh_from_db()
+    assert customer.owner is None
+    event = AuditEvent.objects.get(action="customer.pool_release", target_id=str(customer.pk))
+    assert event.params["reason"] == "No budget this year"
+
+    claimer = browse("sales-claimer")
+    claimer.log_in(cast.rep_c.employee_id, PASSWORD)
+    claimer.go("/customers/pool/")
+    row = claimer.page.locator(f"[data-testid=pool-row][data-customer='{customer.pk}']")
+    assert customer.name in row.inner_text()
+    claimer.shot("pool")
+    claimer.submit(f"[data-testid=pool-row][data-customer='{customer.pk}'] [data-testid=claim]")
+    assert claimer.page.url.endswith(f"/customers/{customer.pk}/")
+    claimer.shot("claimed")
+    customer.refresh_from_db()
+    assert customer.owner == cast.rep_c
+    claimer.go("/customers/pool/")
+    assert claimer.page.locator("[data-testid=pool-row]").count() == 0
+    claimer.shot("pool-empty")
+
+
+def test_import_customers_from_a_csv(browse, tmp_path):
+    import csv
+
+    cast = make_crm_cast()
+    upload = tmp_path / "customers.csv"
+    with upload.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Name*", "Level", "Source", "Owner 工号", "Phone", "E-mail", "Notes"])
+        writer.writerow(["南京导入甲公司", "A", "", "", "13500135001", "", "展会"])
+        writer.writerow(["南京导入乙公司", "B", "", "", "", "buy@yi.example.cn", ""])
+    names = {"南京导入甲公司", "南京导入乙公司"}
+
+    rep = browse("sales")
+    rep.log_in(cast.rep_a.employee_id, PASSWORD)
+    rep.go("/data/imports/")
+    rep.confirm_password_if_asked(PASSWORD)
+    rep.page.select_option("#id_kind", "customers")
+    rep.page.set_input_files("#id_file", str(upload))
+    rep.shot("upload")
+    rep.submit()
+    assert re.search(r"/data/imports/\d+/$", rep.page.url)
+    preview = rep.page.locator("[data-testid=import-preview]")
+    assert all(name in preview.inner_text() for name in names)
+    # The header shows the column titles of the page's language, not the internal keys.
+    expected_header = {"zh-hans": "名称*", "en": "Name*"}[rep.language]
+    assert preview.locator("th").nth(1).inner_text().strip() == expected_header
+    assert rep.page.locator("[data-testid=import-status]").get_attribute("data-status") == "preview"
+    assert not Customer.objects.filter(name__in=names).exists()
+    rep.shot("preview")
+
+    # The button posts through htmx, which answers with HX-Redirect: a full page load follows.
+    rep.submit("[data-testid=commit-import]")
+    rep.page.locator("[data-testid=import-status][data-status=committed]").wait_for()
+    rep.shot("committed")
+    imported = Customer.objects.filter(name__in=names)
+    assert set(imported.values_list("name", flat=True)) == names
+    assert {c.owner for c in imported} == {cast.rep_a}
+    rep.go("/customers/")
+    for name in names:
+        assert rep.page.locator("main", has_text=name).count() == 1
+    rep.shot("customer-list")

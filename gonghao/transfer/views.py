@@ -17,6 +17,7 @@ from gonghao.core.views import domain_errors_as_pages
 from gonghao.crm.queries import CustomerFilter
 
 from . import services
+from .columns import COLUMNS
 from .errors import presented
 from .exports import export_table
 from .forms import ExportForm, UploadForm
@@ -68,10 +69,17 @@ def imports(request: HttpRequest):
 def import_detail(request: HttpRequest, batch_id: int):
     batch = services.get_import_for(request.user, batch_id)
     errors = Paginator(presented(batch.errors), ERRORS_PER_PAGE).get_page(request.GET.get("page"))
+    # The preview's header in the page's language, as in the template file, not internal keys.
+    titles = {c.key: c.title() for c in COLUMNS.get(batch.kind, ())}
     return render(
         request,
         "transfer/import_detail.html",
-        {"batch": batch, "errors": errors, "can_commit": batch.status == ImportStatus.PREVIEW},
+        {
+            "batch": batch,
+            "errors": errors,
+            "can_commit": batch.status == ImportStatus.PREVIEW,
+            "column_titles": [titles.get(key, key) for key in batch.columns],
+        },
     )
 
 
