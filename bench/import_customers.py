@@ -3,8 +3,8 @@ duplicates, bulk insert, search index, link each record to its batch, one audit 
 executemany of the same, already clean rows into the same table, in the same run; CSV and xlsx.
 
 The import writes BENCH_IMPORT_ROWS customers (100,000 at full scale, 10,000 at small) into a
-scratch database of its own (`scratch-import` beside the shared bench data, generated once with
-its employees and reused), emptied of customers before and after each measurement: the shared
+scratch database of its own (`scratch-import_<rows>` beside the shared bench data, generated
+once with its employees and reused), emptied of customers before and after each measurement: the shared
 bench database is not touched.
 """
 
@@ -28,8 +28,9 @@ def scratch_database() -> str:
     from bench.data import ensure
 
     shared = os.environ.get("BENCH_DATABASE_URL", "sqlite://")
-    url = scratch_url(vendor_of(shared), "import")
     sizes = scale()
+    # One per size: runs at two sizes (a quick one beside a long one) do not share a database.
+    url = scratch_url(vendor_of(shared), f"import_{sizes['import_rows']}")
     empty = dict(sizes, customers=0, interactions=0, opportunities=0, audit_events=0)
     ensure(url, empty)
     return url
