@@ -34,6 +34,7 @@ SCALES = {
         "writes": 2_000,
         "samples": 200,
         "load_seconds": 10,
+        "import_rows": 100_000,
     },
     "small": {
         "customers": 20_000,
@@ -44,6 +45,7 @@ SCALES = {
         "writes": 300,
         "samples": 60,
         "load_seconds": 4,
+        "import_rows": 10_000,
     },
 }
 
@@ -52,13 +54,16 @@ def scale() -> dict[str, Any]:
     """Sizes for this run: BENCH_SCALE=full|small, each overridable (BENCH_CUSTOMERS=…)."""
     name = os.environ.get("BENCH_SCALE", "full")
     sizes = dict(SCALES[name], scale=name)
-    for key in ("customers", "interactions", "audit_events", "employees", "writes", "samples"):
+    knobs = ("customers", "interactions", "opportunities", "audit_events", "employees", "writes")
+    for key in (*knobs, "samples", "import_rows"):
         if os.environ.get(f"BENCH_{key.upper()}"):
             sizes[key] = int(os.environ[f"BENCH_{key.upper()}"])
     if os.environ.get("BENCH_LOAD_SECONDS"):
         sizes["load_seconds"] = float(os.environ["BENCH_LOAD_SECONDS"])
     if os.environ.get("BENCH_GROWTH"):
         sizes["growth"] = tuple(int(n) for n in os.environ["BENCH_GROWTH"].split(","))
+    # Opportunities for the dashboard: one for every two customers unless set.
+    sizes.setdefault("opportunities", sizes["customers"] // 2)
     return sizes
 
 
@@ -82,6 +87,22 @@ def database_url(vendor: str, customers: int, *, main: bool = True) -> str:
         raise SystemExit("no PostgreSQL server: set GONGHAO_TEST_PG")
     base = server.rsplit("/", 1)[0]
     return f"{base}/{PG_NAME}{suffix}"
+
+
+def scratch_url(vendor: str, name: str) -> str:
+    """A database of a script's own (e.g. the import's), beside the shared bench data."""
+    if vendor == "sqlite":
+        VAR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{VAR}/scratch-{name}.sqlite3"
+    server = postgres_server_url()
+    if server is None:
+        raise SystemExit("no PostgreSQL server: set GONGHAO_TEST_PG")
+    return f"{server.rsplit('/', 1)[0]}/{PG_NAME}_scratch_{name}"
+
+
+def load_average() -> list[float]:
+    """The machine's load (1, 5, 15 min): on a shared machine it stretches every figure."""
+    return [round(x, 1) for x in os.getloadavg()]
 
 
 def vendor_of(url: str) -> str:
@@ -169,6 +190,7 @@ def report(name: str, rows: list[dict[str, Any]], **context: Any) -> None:
     stored[vendor] = {
         "scale": scale(),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average": load_average(),
         "rows": rows,
         **context,
     }

@@ -64,7 +64,7 @@ def main() -> None:
     vendor = vendor_of(main_url)
     points = {}
     for n in sizes["growth"]:
-        point = dict(sizes, customers=n, interactions=n, audit_events=n)
+        point = dict(sizes, customers=n, interactions=n, audit_events=n, opportunities=0)
         if n == sizes["customers"]:
             url = main_url
         else:
