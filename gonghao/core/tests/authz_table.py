@@ -140,7 +140,9 @@ API: dict[str, str] = {
     "DELETE /api/v1/me/sessions/{session_id}": "anon=401 out=404 *=200",
     "GET /api/v1/access-reviews": "anon=401 *=200",
     "GET /api/v1/access-reviews/items": "anon=401 *=200",
-    "GET /api/v1/access-reviews/items/{item_id}": "anon=401 admin=200 security_admin=200 head=200 *=404",
+    "GET /api/v1/access-reviews/items/{item_id}": (
+        "anon=401 admin=200 security_admin=200 head=200 *=404"
+    ),
     "GET /api/v1/access-reviews/{campaign_id}": (
         "anon=401 admin=200 security_admin=200 head=200 rep_a=200 *=404"
     ),
@@ -167,7 +169,9 @@ API: dict[str, str] = {
         "anon=401 admin=200 security_admin=200 head=200 *=404"
     ),
     "POST /api/v1/access-reviews": "anon=401 admin=201 security_admin=201 *=403",
-    "POST /api/v1/access-reviews/items/decide": "anon=401 admin=403 security_admin=403 head=200 *=404",
+    "POST /api/v1/access-reviews/items/decide": (
+        "anon=401 admin=403 security_admin=403 head=200 *=404"
+    ),
     "POST /api/v1/access-reviews/items/{item_id}/decide": (
         "anon=401 admin=403 security_admin=403 head=200 *=404"
     ),
