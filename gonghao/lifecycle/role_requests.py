@@ -58,6 +58,28 @@ def may_file(actor: Any, employee: Employee) -> bool:
     return access.has_permission(actor, ROLE_MANAGE) or heads_department_of(actor, employee)
 
 
+def may_file_any(actor: Any) -> bool:
+    """May the actor file a request for anyone at all (a role manager, or a department head)?"""
+    if actor is None or not getattr(actor, "pk", None):
+        return False
+    return (
+        access.has_permission(actor, ROLE_MANAGE)
+        or Department.objects.filter(head_id=actor.pk).exists()
+    )
+
+
+def refuse_unless_may_file_any(actor: Any) -> None:
+    """Refuse before looking the employee up, so that filing cannot probe who exists."""
+    if not may_file_any(actor):
+        raise PermissionDenied(
+            _(
+                "Only someone who may grant roles, or the head of the employee's department, "
+                "can file a role-change request."
+            ),
+            code="not_allowed_to_request",
+        )
+
+
 def restrict(actor: Any) -> QuerySet[RoleChangeRequest]:
     """Approvers and role managers see every request; others the ones they filed."""
     queryset = RoleChangeRequest.objects.select_related(

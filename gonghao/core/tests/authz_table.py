@@ -159,7 +159,7 @@ API: dict[str, str] = {
     "GET /api/v1/employees/{employee_id}/sessions": "anon=401 security_admin=200 *=403",
     "GET /api/v1/employees/{employee_id}/tokens": "anon=401 security_admin=200 *=403",
     "GET /api/v1/exports/{kind}": "anon=401 head=200 marketer=200 *=403",
-    "GET /api/v1/imports/templates/{kind}": "anon=401 *=200",
+    "GET /api/v1/imports/templates/{kind}": "anon=401 head=200 rep_a=200 out=200 *=403",
     "GET /api/v1/imports/{import_id}": "anon=401 rep_a=200 *=404",
     "GET /api/v1/imports/{import_id}/progress": "anon=401 rep_a=200 *=404",
     "GET /api/v1/me/login-history": "anon=401 *=200",
@@ -302,7 +302,7 @@ PAGES: dict[str, str] = {
     "POST access/role-requests/<int:request_id>/<slug:action>/": (
         "anon=login admin=302 security_admin=302 head=302 *=404"
     ),
-    "GET access/role-requests/new/": "anon=login *=200",
+    "GET access/role-requests/new/": "anon=login security_admin=200 head=200 *=403",
     "POST accounts/2fa/code/": "anon=login *=302",
     "POST customers/<int:customer_id>/claim/": "anon=login rep_a=302 out=404 *=403",
     "GET customers/<int:customer_id>/release/": "anon=login head=200 rep_a=200 out=404 *=403",
