@@ -22,6 +22,7 @@ from gonghao.accounts.models import Employee
 from gonghao.audit.services import record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.crm.validation import _CONTROL as CONTROL_CHARACTERS
 from gonghao.org.models import Department
 
 from . import access_audit_actions as actions
@@ -121,6 +122,8 @@ def _clean_reason(value: str, field: str, *, required: bool) -> str:
             if required
             else {field: [_("At most 500 characters.")]}
         )
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationFailed(field_errors={field: [_("Control characters are not allowed.")]})
     return value
 
 
