@@ -259,3 +259,13 @@ def test_someone_who_may_file_for_nobody_cannot_probe_employee_ids(crm, client):
     assert client.get("/access/role-requests/new/").status_code == 403
     client.force_login(crm.head)
     assert client.get("/access/role-requests/new/").status_code == 200
+
+
+def test_control_characters_in_a_justification_are_refused(crm, newcomer):
+    before = state()
+    answer = api_for(crm.head).post(
+        URL,
+        {"employee_id": newcomer.employee_id, "role": "sales", "justification": "需要\x07权限"},
+    )
+    assert answer.status_code == 422 and "justification" in answer.json()["details"]["fields"]
+    assert state() == before
