@@ -540,7 +540,7 @@ def end_my_session(request: HttpRequest, session_id: RecordId):
 
 @me_router.get(
     "/login-history",
-    response={200: LoginHistoryOut, **AUTH_ERRORS},
+    response={200: LoginHistoryOut, **AUTH_ERRORS, 422: ErrorOut},
     summary="My logins and refused logins (from the audit log), newest first",
 )
 def my_login_history(request: HttpRequest, limit: int = 50, offset: int = 0):

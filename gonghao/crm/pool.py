@@ -37,7 +37,7 @@ from gonghao.messaging.services import queue_message
 from . import audit_actions
 from . import permissions as perms
 from .models import Customer, Interaction, fold
-from .queries import get_customer_for, search_digits
+from .queries import get_customer_for, restrict, search_digits
 from .validation import _CONTROL
 
 REASON_LIMIT = 300
@@ -102,7 +102,12 @@ def may_release(actor: Any, customer: Customer) -> bool:
 def claim_customer(customer_id: int, *, actor: Any) -> Customer:
     """Take a customer from the pool; 409 if someone was first or the actor's cap is reached."""
     require(actor, perms.CLAIM)
-    if not Customer.objects.filter(pk=customer_id, deleted_at__isnull=True).exists():
+    found = Customer.objects.filter(pk=customer_id, deleted_at__isnull=True)
+    # A customer that never went through the pool and that the actor cannot see is not found,
+    # as everywhere else: "no longer in the pool" would confirm it exists. One claimed from the
+    # pool (a lost race) still answers that it is no longer there.
+    been_in_pool = found.filter(Q(owner__isnull=True) | Q(claimed_at__isnull=False)).exists()
+    if not been_in_pool and not restrict(found, actor, perms.VIEW).exists():
         raise NotFound(code="customer_not_found")
     cap = settings.GONGHAO_POOL_CLAIM_CAP
     with transaction.atomic():

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate
+from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, IsoDate, RecordId, paginate
 from gonghao.core.errors import ValidationFailed
 from gonghao.org.models import Department
 
@@ -62,7 +62,7 @@ class ShareIn(Schema):
     department_id: RecordId | None = Field(None, description="or a whole department")
     include_subdepartments: bool = Field(False, description="department shares only")
     access: ShareAccess = ShareAccess.READ
-    until: date | None = Field(None, description="works through this day (inclusive)")
+    until: IsoDate | None = Field(None, description="works through this day (inclusive)")
 
 
 class PoolCustomerOut(CustomerOut):

@@ -245,6 +245,7 @@ def role_request_out(request: RoleChangeRequest) -> dict[str, Any]:
     summary="Ask for a role to be granted to, or revoked from, an existing employee",
 )
 def file_role_request(request: HttpRequest, payload: RoleRequestIn):
+    role_requests.refuse_unless_may_file_any(request.auth)
     try:
         employee = accounts.find_employee(payload.employee_id)
     except accounts.InvalidEmployeeId as error:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from gonghao.core.api_support import RecordId
+from gonghao.core.api_support import IsoDate, IsoDateTime, RecordId
 
 from .access_models import (
     CampaignScope,
@@ -28,7 +28,7 @@ class CampaignIn(Schema):
     scope: CampaignScope
     department_id: RecordId | None = None
     role: str | None = Field(None, max_length=50, description="the role's code")
-    due_date: date | None = Field(None, description="default: 14 days from today")
+    due_date: IsoDate | None = Field(None, description="default: 14 days from today")
     undecided_default: UndecidedDefault = UndecidedDefault.REVOKE
     repeat: Repeat = Repeat.NONE
 
@@ -114,7 +114,7 @@ class RoleRequestIn(Schema):
     employee_id: str = Field(..., min_length=1, max_length=64, description="the 工号")
     role: str = Field(..., min_length=1, max_length=50)
     kind: RoleRequestKind = RoleRequestKind.GRANT
-    expires_at: datetime | None = None
+    expires_at: IsoDateTime | None = None
     justification: str = Field("", max_length=MAX_REASON)
 
 

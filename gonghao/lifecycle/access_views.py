@@ -210,6 +210,7 @@ def role_request_list(request: HttpRequest):
 @login_required
 @domain_errors_as_pages
 def role_request_create(request: HttpRequest):
+    role_requests.refuse_unless_may_file_any(request.user)
     initial = {"employee_id": request.GET.get("employee", ""), "role": request.GET.get("role")}
     form = RoleRequestForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -21,6 +21,7 @@ from gonghao.accounts.models import Employee, EmployeeStatus
 from gonghao.audit.services import record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.crm.validation import _CONTROL as CONTROL_CHARACTERS
 from gonghao.messaging.services import queue_message
 from gonghao.org.models import Department
 
@@ -241,6 +242,8 @@ def _clean_text(value: str, field: str, *, required: bool, limit: int = MAX_REAS
         else:
             message = _("At most %(limit)s characters.") % {"limit": limit}
         raise ValidationFailed(field_errors={field: [message]})
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationFailed(field_errors={field: [_("Control characters are not allowed.")]})
     return value
 
 

@@ -22,6 +22,7 @@ from gonghao.accounts.models import Employee
 from gonghao.audit.services import record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.crm.validation import _CONTROL as CONTROL_CHARACTERS
 from gonghao.org.models import Department
 
 from . import access_audit_actions as actions
@@ -56,6 +57,28 @@ def heads_department_of(actor: Any, employee: Employee) -> bool:
 
 def may_file(actor: Any, employee: Employee) -> bool:
     return access.has_permission(actor, ROLE_MANAGE) or heads_department_of(actor, employee)
+
+
+def may_file_any(actor: Any) -> bool:
+    """May the actor file a request for anyone at all (a role manager, or a department head)?"""
+    if actor is None or not getattr(actor, "pk", None):
+        return False
+    return (
+        access.has_permission(actor, ROLE_MANAGE)
+        or Department.objects.filter(head_id=actor.pk).exists()
+    )
+
+
+def refuse_unless_may_file_any(actor: Any) -> None:
+    """Refuse before looking the employee up, so that filing cannot probe who exists."""
+    if not may_file_any(actor):
+        raise PermissionDenied(
+            _(
+                "Only someone who may grant roles, or the head of the employee's department, "
+                "can file a role-change request."
+            ),
+            code="not_allowed_to_request",
+        )
 
 
 def restrict(actor: Any) -> QuerySet[RoleChangeRequest]:
@@ -99,6 +122,8 @@ def _clean_reason(value: str, field: str, *, required: bool) -> str:
             if required
             else {field: [_("At most 500 characters.")]}
         )
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationFailed(field_errors={field: [_("Control characters are not allowed.")]})
     return value
 
 

@@ -88,7 +88,7 @@ class OffboardIn(Schema):
         max_length=64,
         description='the successor\'s 工号; null (or "pool") sends customers to the public pool',
     )
-    effective: date | None = Field(None, description="the departure day; default today")
+    effective: IsoDate | None = Field(None, description="the departure day; default today")
 
 
 class HandoverItemOut(Schema):

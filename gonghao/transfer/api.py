@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from gonghao.access.services import require
 from gonghao.accounts.services import InvalidEmployeeId, find_employee
 from gonghao.accounts.stepup import require_step_up
 from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId
@@ -17,6 +18,7 @@ from gonghao.crm.queries import CustomerFilter
 
 from . import services
 from .exports import export_table
+from .importers import IMPORTERS
 
 imports_router = Router()
 exports_router = Router()
@@ -83,6 +85,8 @@ def upload_import(request: HttpRequest, kind: Form[str], file: File[UploadedFile
     summary="An empty import file with the column titles in your language (csv or xlsx)",
 )
 def import_template(request: HttpRequest, kind: str, format: str = Query("xlsx", max_length=4)):
+    if kind in IMPORTERS:  # as on the page: only those who may import this kind
+        require(request.auth, IMPORTERS[kind].permission)
     content, content_type, name = services.template_file(kind, format, get_language() or "en")
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -242,6 +242,13 @@ def test_me_sessions_needs_a_login():
     assert ApiClient().get("/api/v1/me/sessions").status_code == 401
 
 
+def test_login_history_refuses_a_non_numeric_page_with_its_declared_422(cast):
+    answer = api_for(cast.employee).get("/api/v1/me/login-history", {"limit": "true"})
+    assert answer.status_code == 422 and answer.json()["code"] == "validation_error"
+    operation = api_for(cast.employee).get("/api/v1/openapi.json").json()["paths"]
+    assert "422" in operation["/api/v1/me/login-history"]["get"]["responses"]
+
+
 def test_address_and_last_seen_are_tracked_at_most_once_a_minute(cast, frozen_clock):
     browser = _browser(cast.employee, FIREFOX, "10.1.2.3")
     session = cast.employee.usersession_set.get()

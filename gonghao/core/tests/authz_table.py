@@ -17,6 +17,8 @@ GONGHAO_AUTHZ_DRAFT=<directory> and review what each caller got before pasting.
 
 from __future__ import annotations
 
+from .authz_world import IMPORT_CSV
+
 API_PREFIX = "api/v1/"
 LOGIN = "login"
 LOGIN_URL = "/accounts/login/"
@@ -128,6 +130,74 @@ API: dict[str, str] = {
         "anon=401 security_admin=403 auditor=403 marketer=403 nobody=403 *=200"
     ),
     "POST /api/v1/interactions/{interaction_id}/done": "anon=401 rep_a=200 out=404 *=403",
+    "DELETE /api/v1/customers/{customer_id}/shares/{share_id}": (
+        "anon=401 head=204 rep_a=204 out=404 *=403"
+    ),
+    "DELETE /api/v1/employees/{employee_id}/sessions": "anon=401 security_admin=200 *=403",
+    "DELETE /api/v1/employees/{employee_id}/sessions/{session_id}": (
+        "anon=401 security_admin=200 *=403"
+    ),
+    "DELETE /api/v1/me/sessions/{session_id}": "anon=401 out=404 *=200",
+    "GET /api/v1/access-reviews": "anon=401 *=200",
+    "GET /api/v1/access-reviews/items": "anon=401 *=200",
+    "GET /api/v1/access-reviews/items/{item_id}": (
+        "anon=401 admin=200 security_admin=200 head=200 *=404"
+    ),
+    "GET /api/v1/access-reviews/{campaign_id}": (
+        "anon=401 admin=200 security_admin=200 head=200 rep_a=200 *=404"
+    ),
+    "GET /api/v1/access-reviews/{campaign_id}/report": (
+        "anon=401 admin=200 security_admin=200 head=403 rep_a=403 *=404"
+    ),
+    "GET /api/v1/customers/pool": "anon=401 rep_a=200 *=403",
+    "GET /api/v1/customers/{customer_id}/shares": (
+        "anon=401 security_admin=403 auditor=403 marketer=403 nobody=403 out=404 *=200"
+    ),
+    "GET /api/v1/dashboard": "anon=401 security_admin=403 auditor=403 agent=403 nobody=403 *=200",
+    "GET /api/v1/employees/{employee_id}/offboarding": "anon=401 admin=200 *=403",
+    "GET /api/v1/employees/{employee_id}/offboarding/preview": "anon=401 admin=200 *=403",
+    "GET /api/v1/employees/{employee_id}/sessions": "anon=401 security_admin=200 *=403",
+    "GET /api/v1/employees/{employee_id}/tokens": "anon=401 security_admin=200 *=403",
+    "GET /api/v1/exports/{kind}": "anon=401 head=200 marketer=200 *=403",
+    "GET /api/v1/imports/templates/{kind}": "anon=401 head=200 rep_a=200 out=200 *=403",
+    "GET /api/v1/imports/{import_id}": "anon=401 rep_a=200 *=404",
+    "GET /api/v1/imports/{import_id}/progress": "anon=401 rep_a=200 *=404",
+    "GET /api/v1/me/login-history": "anon=401 *=200",
+    "GET /api/v1/me/sessions": "anon=401 *=200",
+    "GET /api/v1/role-requests": "anon=401 *=200",
+    "GET /api/v1/role-requests/{request_id}": (
+        "anon=401 admin=200 security_admin=200 head=200 *=404"
+    ),
+    "POST /api/v1/access-reviews": "anon=401 admin=201 security_admin=201 *=403",
+    "POST /api/v1/access-reviews/items/decide": (
+        "anon=401 admin=403 security_admin=403 head=200 *=404"
+    ),
+    "POST /api/v1/access-reviews/items/{item_id}/decide": (
+        "anon=401 admin=403 security_admin=403 head=200 *=404"
+    ),
+    "POST /api/v1/auth/reauthenticate": "anon=401 *=403",
+    "POST /api/v1/auth/token/otp-code": "anon=200 *=200",
+    "POST /api/v1/customers/{customer_id}/claim": "anon=401 rep_a=200 out=404 *=403",
+    "POST /api/v1/customers/{customer_id}/release": "anon=401 head=200 rep_a=200 out=404 *=403",
+    "POST /api/v1/customers/{customer_id}/shares": "anon=401 head=201 rep_a=201 out=404 *=403",
+    "POST /api/v1/employees/{employee_id}/enable": "anon=401 admin=409 *=403",
+    "POST /api/v1/employees/{employee_id}/offboard": "anon=401 admin=409 *=403",
+    "POST /api/v1/employees/{employee_id}/offboarding/cancel": "anon=401 admin=200 *=403",
+    "POST /api/v1/employees/{employee_id}/tokens/{token_id}/revoke": (
+        "anon=401 security_admin=200 *=403"
+    ),
+    "POST /api/v1/imports": "anon=401 head=201 rep_a=201 *=403",
+    "POST /api/v1/imports/{import_id}/commit": "anon=401 rep_a=200 *=404",
+    "POST /api/v1/role-requests": "anon=401 security_admin=201 head=201 *=403",
+    "POST /api/v1/role-requests/{request_id}/approve": (
+        "anon=401 admin=403 security_admin=403 head=403 *=404"
+    ),
+    "POST /api/v1/role-requests/{request_id}/reject": (
+        "anon=401 admin=200 security_admin=200 head=403 *=404"
+    ),
+    "POST /api/v1/role-requests/{request_id}/withdraw": (
+        "anon=401 admin=403 security_admin=403 head=200 *=404"
+    ),
 }
 
 PAGES: dict[str, str] = {
@@ -216,6 +286,55 @@ PAGES: dict[str, str] = {
     "GET audit/": "anon=login auditor=200 *=403",
     "POST i18n/setlang/": "anon=302 *=302",
     "GET healthz": "anon=200 *=200",
+    "GET access/reviews/": "anon=login *=200",
+    "GET access/reviews/<int:campaign_id>/": (
+        "anon=login admin=200 security_admin=200 head=403 rep_a=403 *=404"
+    ),
+    "GET access/reviews/<int:campaign_id>/report.csv": (
+        "anon=login admin=200 security_admin=200 head=403 rep_a=403 *=404"
+    ),
+    "GET access/reviews/mine/": "anon=login *=200",
+    "GET access/reviews/new/": "anon=login admin=200 security_admin=200 *=403",
+    "GET access/role-requests/": "anon=login *=200",
+    "GET access/role-requests/<int:request_id>/": (
+        "anon=login admin=200 security_admin=200 head=200 *=404"
+    ),
+    "POST access/role-requests/<int:request_id>/<slug:action>/": (
+        "anon=login admin=302 security_admin=302 head=302 *=404"
+    ),
+    "GET access/role-requests/new/": "anon=login security_admin=200 head=200 *=403",
+    "POST accounts/2fa/code/": "anon=login *=302",
+    "POST customers/<int:customer_id>/claim/": "anon=login rep_a=302 out=404 *=403",
+    "GET customers/<int:customer_id>/release/": "anon=login head=200 rep_a=200 out=404 *=403",
+    "GET customers/<int:customer_id>/shares/": "anon=login head=200 rep_a=200 out=404 *=403",
+    "POST customers/<int:customer_id>/shares/<int:share_id>/revoke/": (
+        "anon=login head=302 rep_a=302 out=404 *=403"
+    ),
+    "GET customers/pool/": "anon=login rep_a=200 *=403",
+    "GET dashboard/": "anon=login security_admin=403 auditor=403 agent=403 nobody=403 *=200",
+    "GET data/exports/": "anon=login head=200 marketer=200 *=403",
+    "GET data/imports/": "anon=login admin=200 head=200 rep_a=200 *=403",
+    "GET data/imports/<int:batch_id>/": "anon=login rep_a=200 *=404",
+    "POST data/imports/<int:batch_id>/commit/": "anon=login rep_a=302 *=404",
+    "GET data/imports/<int:batch_id>/progress/": "anon=login rep_a=200 *=404",
+    "GET data/imports/template/<str:kind>.<str:file_format>": (
+        "anon=login head=200 rep_a=200 out=200 *=403"
+    ),
+    "POST employees/<str:employee_id>/enable/": "anon=login admin=302 *=403",
+    "GET employees/<str:employee_id>/offboard/": "anon=login admin=200 *=403",
+    "GET employees/<str:employee_id>/offboarding/": "anon=login admin=200 *=403",
+    "POST employees/<str:employee_id>/offboarding/cancel/": "anon=login admin=302 *=403",
+    "GET employees/<str:employee_id>/offboarding/report.csv": "anon=login admin=200 *=403",
+    "GET employees/<str:employee_id>/security/": "anon=login security_admin=200 *=403",
+    "POST employees/<str:employee_id>/security/sessions/end/": (
+        "anon=login security_admin=302 *=403"
+    ),
+    "POST employees/<str:employee_id>/security/tokens/<int:token_id>/revoke/": (
+        "anon=login security_admin=302 *=403"
+    ),
+    "GET me/security/": "anon=login *=200",
+    "POST me/security/sessions/<int:session_id>/end/": "anon=login *=302",
+    "POST me/security/sessions/end-others/": "anon=login *=302",
 }
 
 # Reachable without logging in (anything else is refused to anonymous callers).
@@ -224,6 +343,7 @@ PUBLIC: set[str] = {
     "POST /api/v1/auth/password",
     "POST /api/v1/auth/password-reset",
     "POST /api/v1/auth/password-reset/confirm",
+    "POST /api/v1/auth/token/otp-code",
     "GET accounts/login/",
     "GET accounts/inactive/",
     "GET accounts/password/reset/",
@@ -237,11 +357,16 @@ PUBLIC: set[str] = {
 REVEALS: set[str] = {
     "GET /api/v1/customers/export.csv",
     "GET customers/export/",
+    "GET /api/v1/exports/{kind}",
+    "GET data/exports/",
     "POST /api/v1/customers/{customer_id}/reveal",
     "POST /api/v1/contacts/{contact_id}/reveal",
     "POST customers/<int:customer_id>/reveal/<str:field>/",
     "POST customers/contacts/<int:contact_id>/reveal/<str:field>/",
 }
+
+# Operations that take a file: sent as multipart, the file's text under "$file" in BODIES.
+MULTIPART: set[str] = {"POST /api/v1/imports"}
 
 # Request bodies (query parameters for GET, form fields for pages): valid enough that the answer
 # is about permission, not about the input.
@@ -285,6 +410,19 @@ BODIES: dict[str, object] = {
     "PATCH /api/v1/contacts/{contact_id}": {"title": "经理"},
     "POST /api/v1/contacts/{contact_id}/reveal": {"fields": ["phone"]},
     "POST /api/v1/customers/{customer_id}/interactions": {"kind": "call", "content": "回访"},
+    "POST /api/v1/auth/token/otp-code": {"employee_id": "E999999", "password": "wrong-pw-123"},
+    "POST /api/v1/auth/reauthenticate": {"password": "wrong-password-123"},
+    "POST /api/v1/customers/{customer_id}/release": {"reason": "无意向"},
+    "POST /api/v1/customers/{customer_id}/shares": {"employee": "$agent_employee_id"},
+    "GET /api/v1/exports/{kind}": {"format": "csv"},
+    "GET /api/v1/imports/templates/{kind}": {"format": "csv"},
+    "POST /api/v1/imports": {"kind": "customers", "$file": ["客户.csv", IMPORT_CSV]},
+    "POST /api/v1/access-reviews": {"scope": "role", "role": "sales"},
+    "POST /api/v1/access-reviews/items/decide": {"item_ids": ["$item_id"], "decision": "keep"},
+    "POST /api/v1/access-reviews/items/{item_id}/decide": {"decision": "keep"},
+    "POST /api/v1/role-requests": {"employee_id": "$rep_b_employee_id", "role": "customer_service"},
+    "POST /api/v1/role-requests/{request_id}/reject": {"reason": "不需要"},
+    "POST /api/v1/employees/{employee_id}/offboard": {"successor": "$head_employee_id"},
     # pages: form fields
     "POST opportunities/<int:opportunity_id>/move/": {"stage": "proposal"},
     "POST i18n/setlang/": {"language": "en", "next": "/"},

@@ -29,7 +29,7 @@ METHODS = ("post", "put", "patch")
 NESTING = 100_000
 # Answers 200 whatever the identifier, so as not to reveal which accounts exist; the unchanged
 # row counts show that a malformed identifier stores nothing.
-SAME_ANSWER = {"POST /api/v1/auth/password-reset"}
+SAME_ANSWER = {"POST /api/v1/auth/password-reset", "POST /api/v1/auth/token/otp-code"}
 ENCODED_SURROGATE = b'{"name": "\xed\xa0\x80", "name_en": "\xed\xa0\x80"}'  # not UTF-8
 
 
@@ -51,7 +51,9 @@ def body_operations() -> list[tuple[str, str, dict]]:
     for path, item in DOCUMENT["paths"].items():
         for method, operation in item.items():
             if method in METHODS and operation.get("requestBody"):
-                content = operation["requestBody"]["content"]["application/json"]
+                content = operation["requestBody"]["content"].get("application/json")
+                if content is None:
+                    continue  # a file upload (multipart): its own tests cover bad files
                 found.append((method.upper(), path, _resolve(content["schema"])))
     return found
 

@@ -105,12 +105,23 @@ def test_claim_takes_the_customer_and_is_audited(crm, in_pool, frozen_clock):
 def test_claim_refusals_change_nothing(crm, in_pool):
     assert api_for(crm.head).post(f"/api/v1/customers/{in_pool.pk}/claim").status_code == 403
     assert api_for(crm.rep_a).post("/api/v1/customers/999999/claim").status_code == 404
+    mine = api_for(crm.rep_a).post(f"/api/v1/customers/{crm.customer_a.pk}/claim")
+    assert mine.status_code == 409 and mine.json()["code"] == "already_claimed"
     owned = api_for(crm.rep_a).post(f"/api/v1/customers/{crm.customer_b.pk}/claim")
-    assert owned.status_code == 409
+    assert owned.status_code == 404
     in_pool.refresh_from_db()
     crm.customer_b.refresh_from_db()
     assert in_pool.owner_id is None and crm.customer_b.owner_id == crm.rep_b.pk
     assert events() == []
+
+
+def test_claiming_a_customer_one_cannot_see_does_not_tell_it_exists(crm):
+    """Someone else's customer is 'not found', like a missing one, not 'no longer in the pool'."""
+    for customer_id in (crm.customer_c.pk, 999999):
+        answer = api_for(crm.rep_a).post(f"/api/v1/customers/{customer_id}/claim")
+        assert answer.status_code == 404 and answer.json()["code"] == "customer_not_found"
+    crm.customer_c.refresh_from_db()
+    assert crm.customer_c.owner_id == crm.rep_c.pk and events() == []
 
 
 def test_claim_cap_counts_customers_held_at_once(crm, settings):

@@ -244,3 +244,28 @@ def test_who_sees_which_requests(crm, newcomer, second_security_admin):
     assert api_for(crm.rep_a).get(URL).json() == {"items": [], "count": 0}
     assert api_for(crm.rep_a).get(f"{URL}/{created['id']}").status_code == 404
     assert api_for(crm.admin).get(f"{URL}/{created['id']}").status_code == 200
+
+
+def test_someone_who_may_file_for_nobody_cannot_probe_employee_ids(crm, client):
+    """Refused before the look-up: an existing and a missing 工号 answer alike (403)."""
+    before = state()
+    for employee_id in (crm.rep_b.employee_id, "E9999999"):
+        answer = api_for(crm.rep_a).post(
+            "/api/v1/role-requests", {"employee_id": employee_id, "role": "sales"}
+        )
+        assert answer.status_code == 403 and answer.json()["code"] == "not_allowed_to_request"
+    assert state() == before
+    client.force_login(crm.rep_a)
+    assert client.get("/access/role-requests/new/").status_code == 403
+    client.force_login(crm.head)
+    assert client.get("/access/role-requests/new/").status_code == 200
+
+
+def test_control_characters_in_a_justification_are_refused(crm, newcomer):
+    before = state()
+    answer = api_for(crm.head).post(
+        URL,
+        {"employee_id": newcomer.employee_id, "role": "sales", "justification": "需要\x07权限"},
+    )
+    assert answer.status_code == 422 and "justification" in answer.json()["details"]["fields"]
+    assert state() == before

@@ -142,6 +142,15 @@ def test_templates_in_the_users_language_round_trip(crm, language, first):
     assert api.get(f"{IMPORTS}/templates/customers", {"format": "pdf"}).status_code == 422
 
 
+def test_a_template_is_only_for_those_who_may_import_that_kind(crm):
+    """As on the page (the API gave anyone a template before; found by the authorization walk)."""
+    for who in ("marketer", "auditor", "security_admin"):
+        answer = api_for(getattr(crm, who)).get(f"{IMPORTS}/templates/customers")
+        assert answer.status_code == 403 and answer.json()["code"] == "permission_denied"
+    assert api_for(crm.rep_a).get(f"{IMPORTS}/templates/employees").status_code == 403
+    assert api_for(crm.admin).get(f"{IMPORTS}/templates/employees").status_code == 200
+
+
 # --- exports -----------------------------------------------------------------------------------
 
 
