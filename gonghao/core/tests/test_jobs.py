@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from gonghao.core import jobs
@@ -85,7 +86,7 @@ def test_the_command_reports_runs_and_fails_on_a_failed_job(counted_jobs, frozen
     call_command("jobs", "list", stdout=listing)
     assert "test.tick" in listing.getvalue() and "done" in listing.getvalue()
 
-    with pytest.raises(CommandError, match="Unknown job"):
+    with translation.override("en"), pytest.raises(CommandError, match="Unknown job"):
         call_command("jobs", "run", "--only", "nope")
 
 
