@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from gonghao.core import context
 
@@ -29,9 +29,20 @@ def _iso_text_only(value: Any) -> Any:
     return value
 
 
+def _in_utc(value: datetime) -> datetime:
+    """Aware times go to the database in UTC: PostgreSQL refuses offsets past ±15:59, which
+    ISO 8601 text may carry (…+16:49); one that cannot be moved to UTC is out of range."""
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ValueError("The date and time is out of range.") from None
+
+
 # Dates and times in requests: ISO 8601 text only, as the OpenAPI document says.
 IsoDate = Annotated[date, BeforeValidator(_iso_text_only)]
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text_only)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text_only), AfterValidator(_in_utc)]
 
 
 class ErrorOut(Schema):
