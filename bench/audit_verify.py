@@ -13,8 +13,8 @@ def main() -> None:
     setup()
     from django.core.management import call_command
 
-    from gonghao.audit.chain import canonical_bytes
-    from gonghao.audit.services import _events_in_order
+    from gonghao.audit.chain import canonical_text
+    from gonghao.audit.services import _rows_in_seq_order
 
     out = io.StringIO()
     start = time.perf_counter()
@@ -32,8 +32,8 @@ def main() -> None:
             hashlib.sha256(payload).hexdigest()
         return time.perf_counter() - began
 
-    for event in _events_in_order():
-        payload = canonical_bytes(event, event["prev_hash"])
+    for _chain, *hashed, prev_hash, _hash in _rows_in_seq_order():
+        payload = canonical_text(*hashed, prev_hash).encode()
         total_bytes += len(payload)
         batch.append(payload)
         if len(batch) == 10000:

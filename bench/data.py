@@ -192,7 +192,7 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
         audit_columns = [
             "seq", "occurred_at", "actor_kind", "actor_employee_id", "actor_id", "action",
             "target_type", "target_id", "target_label", "params", "changes", "request_id",
-            "client_ip", "user_agent", "channel", "prev_hash", "hash",
+            "client_ip", "user_agent", "channel", "prev_hash", "hash", "chain",
         ]  # fmt: skip
         head = AuditChainHead.objects.filter(pk=1).first()
         first = head.last_seq if head else 0
@@ -220,6 +220,7 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
                     "client_ip": "10.0.0.1",
                     "user_agent": "Mozilla/5.0 (bench)",
                     "channel": "web",
+                    "chain": 1,
                 }
                 fields["hash"] = compute_hash(fields, last["hash"])
                 yield tuple(
@@ -243,6 +244,10 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                     f" (SELECT COALESCE(MAX(id), 1) FROM {table}))"
                 )
+            # and the numbering of audit events past the loaded ones (their chain is 1)
+            cursor.execute(
+                "SELECT setval('audit_event_seq', (SELECT MAX(seq) FROM audit_auditevent))"
+            )
         # What autovacuum does on a live server: statistics, and on PostgreSQL the visibility
         # map that lets the dashboard answer from its covering indexes (index-only scans).
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")

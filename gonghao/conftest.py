@@ -37,3 +37,25 @@ def _second_factor_policy_off(settings):
     (accounts/tests/test_mfa*.py) switch the enrolment policy back on."""
     settings.GONGHAO_MFA_REQUIRED_ROLES = []
     settings.GONGHAO_MFA_REQUIRED_FOR_ALL = False
+
+
+@pytest.fixture(autouse=True)
+def _audit_numbering_follows_the_log(request):
+    """On PostgreSQL audit events are numbered by a sequence, which a rolled-back test does not
+    rewind: start each database test's numbering where its log ends, as on SQLite, so tests
+    can name events by number. (Gaps are covered by the audit tests.)"""
+    wanted = next((n for n in ("transactional_db", "db") if n in request.fixturenames), None)
+    if wanted is None and request.node.get_closest_marker("django_db") is None:
+        return
+    if wanted is not None:
+        request.getfixturevalue(wanted)
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # and on the first chain, like a new connection (a connection keeps to its last chain)
+        connection.__dict__.pop("gonghao_audit_chain", None)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval('audit_event_seq', "
+                "COALESCE((SELECT MAX(seq) FROM audit_auditevent), 0) + 1, false)"
+            )

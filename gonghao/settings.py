@@ -294,6 +294,10 @@ GONGHAO_OUTBOX_DIR = Path(env.str("GONGHAO_OUTBOX_DIR", default=str(VAR_DIR / "o
 
 # --- Audit ------------------------------------------------------------------------------------
 GONGHAO_AUDIT_PAGE_SIZE = 50
+# PostgreSQL: the log is this many hash chains, each locked by one writer at a time, so
+# concurrent audited transactions do not queue on a single chain head. SQLite has one writer
+# at a time, hence one chain. Lowering it later is safe: old chains stay verified.
+GONGHAO_AUDIT_CHAINS = env.int("GONGHAO_AUDIT_CHAINS", default=16)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -33,7 +33,7 @@ HASHED_FIELDS = (
 
 
 def format_time(value: datetime) -> str:
-    """"2025-01-31T08:00:00.000000Z" (isoformat is several times faster than strftime)."""
+    """ "2025-01-31T08:00:00.000000Z" (isoformat is several times faster than strftime)."""
     if value.utcoffset() != ZERO:
         value = value.astimezone(UTC)
     if value.year < 1000:  # strftime does not pad the year: keep its spelling
@@ -52,13 +52,54 @@ def canonical_ip(value: str | None) -> str:
         return value
 
 
+# The canonical form is the compact, key-sorted JSON of the hashed fields plus "prev_hash" and "v"
+# (json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)). It is assembled
+# here field by field in that sorted order, which gives the same bytes several times faster:
+# verifying a long log is mostly this function.
+_quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for str
+_nested = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _json(value: Any) -> str:
+    if type(value) is str:
+        return _quote(value)
+    if value == {}:
+        return "{}"
+    return _nested(value)
+
+
+def canonical_text(
+    seq: int,
+    occurred_at: datetime,
+    actor_kind: str,
+    actor_employee_id: str,
+    action: str,
+    target_type: str,
+    target_id: str,
+    target_label: str,
+    params: Any,
+    changes: Any,
+    request_id: str,
+    client_ip: str | None,
+    user_agent: str,
+    channel: str,
+    prev_hash: str,
+) -> str:
+    """The hashed fields in HASHED_FIELDS order, then the previous hash."""
+    return (
+        f'{{"action":{_json(action)},"actor_employee_id":{_json(actor_employee_id)},'
+        f'"actor_kind":{_json(actor_kind)},"changes":{_json(changes)},'
+        f'"channel":{_json(channel)},"client_ip":{_quote(canonical_ip(client_ip))},'
+        f'"occurred_at":"{format_time(occurred_at)}","params":{_json(params)},'
+        f'"prev_hash":{_json(prev_hash)},"request_id":{_json(request_id)},"seq":{_json(seq)},'
+        f'"target_id":{_json(target_id)},"target_label":{_json(target_label)},'
+        f'"target_type":{_json(target_type)},"user_agent":{_json(user_agent)},'
+        f'"v":{CHAIN_VERSION}}}'
+    )
+
+
 def canonical_bytes(fields: dict[str, Any], prev_hash: str) -> bytes:
-    payload = {name: fields[name] for name in HASHED_FIELDS}
-    payload["occurred_at"] = format_time(payload["occurred_at"])
-    payload["client_ip"] = canonical_ip(payload["client_ip"])
-    payload["v"] = CHAIN_VERSION
-    payload["prev_hash"] = prev_hash
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_text(*(fields[name] for name in HASHED_FIELDS), prev_hash).encode()
 
 
 def compute_hash(fields: dict[str, Any], prev_hash: str) -> str:

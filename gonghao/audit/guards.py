@@ -1,8 +1,11 @@
-"""Database-level refusal of UPDATE and DELETE on the audit table, for SQLite and PostgreSQL.
+"""Database triggers on the audit table, for SQLite and PostgreSQL.
 
-Python code never updates an event; these triggers make the database itself refuse, so a bug
-or a stray `QuerySet.update()` cannot rewrite history. Someone with DDL rights can still drop
-them — that is what the hash chain and `gonghao audit verify` are for.
+The guards refuse UPDATE and DELETE: Python code never updates an event, and the database
+itself refuses, so a bug or a stray `QuerySet.update()` cannot rewrite history. Someone with DDL
+rights can still drop them — that is what the hash chain and `gonghao audit verify` are for.
+
+The head trigger moves a chain's head to each event inserted into it, in the same statement:
+the head cannot drift from the log, and an audited write saves a round trip.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS audit_event_no_delete",
 ]
 
+SQLITE_HEAD_FOLLOWS = [
+    """CREATE TRIGGER IF NOT EXISTS audit_chain_head_follows AFTER INSERT ON audit_auditevent
+        BEGIN
+          UPDATE audit_auditchainhead SET last_seq = NEW.seq, last_hash = NEW.hash
+          WHERE id = NEW.chain;
+        END""",
+]
+
 POSTGRES_CREATE = [
     """CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger AS $$
        BEGIN
@@ -34,6 +45,19 @@ POSTGRES_CREATE = [
     f"""CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON {TABLE}
         FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse_change()""",
 ]
+POSTGRES_HEAD_FOLLOWS = [
+    """CREATE OR REPLACE FUNCTION audit_chain_head_follow() RETURNS trigger AS $$
+       BEGIN
+         UPDATE audit_auditchainhead SET last_seq = NEW.seq, last_hash = NEW.hash
+         WHERE id = NEW.chain;
+         RETURN NULL;
+       END;
+       $$ LANGUAGE plpgsql""",
+    f"DROP TRIGGER IF EXISTS audit_chain_head_follows ON {TABLE}",
+    f"""CREATE TRIGGER audit_chain_head_follows AFTER INSERT ON {TABLE}
+        FOR EACH ROW EXECUTE FUNCTION audit_chain_head_follow()""",
+]
+
 POSTGRES_DROP = [
     f"DROP TRIGGER IF EXISTS audit_event_no_change ON {TABLE}",
     f"DROP TRIGGER IF EXISTS audit_event_no_truncate ON {TABLE}",
@@ -48,13 +72,29 @@ def statements(vendor: str, *, create: bool) -> list[str]:
     raise NotImplementedError(f"no audit guards for database vendor {vendor!r}")
 
 
-def install(connection) -> None:
+def head_trigger_statements(vendor: str) -> list[str]:
+    if vendor == "sqlite":
+        return SQLITE_HEAD_FOLLOWS
+    if vendor == "postgresql":
+        return POSTGRES_HEAD_FOLLOWS
+    raise NotImplementedError(f"no audit head trigger for database vendor {vendor!r}")
+
+
+def install(connection, *, head_trigger: bool = True) -> None:
+    """The guards and the head trigger (SQLite drops both whenever it rebuilds the table).
+
+    Migrations from before the `chain` column install the guards alone.
+    """
+    sql = statements(connection.vendor, create=True)
+    if head_trigger:
+        sql = [*sql, *head_trigger_statements(connection.vendor)]
     with connection.cursor() as cursor:
-        for sql in statements(connection.vendor, create=True):
-            cursor.execute(sql)
+        for statement in sql:
+            cursor.execute(statement)
 
 
 def remove(connection) -> None:
+    """The guards only: the head trigger is not a protection, and the chain needs it."""
     with connection.cursor() as cursor:
         for sql in statements(connection.vendor, create=False):
             cursor.execute(sql)

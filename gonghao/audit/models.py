@@ -17,10 +17,14 @@ class AuditEvent(models.Model):
     """One thing that happened: who, when, what, on which record. Never updated or deleted.
 
     The database refuses UPDATE and DELETE (see `guards.py`); `hash` chains each event to the
-    previous one so that any change made behind the database's back is found by `verify`.
+    previous event of its chain so that any change made behind the database's back is found by
+    `verify`. `seq` orders all events; it has no gaps on SQLite, and on PostgreSQL it comes from
+    a sequence, so a rolled-back transaction leaves a gap (the links, not `seq`, prove nothing
+    is missing).
     """
 
     seq = models.BigIntegerField(_("sequence number"), unique=True)
+    chain = models.PositiveSmallIntegerField(_("chain"), default=1)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
     # Searched through the (actor_employee_id, occurred_at) index below, whose prefix it is:
@@ -76,9 +80,10 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The single row holding the chain's last sequence number and hash.
+    """One row per chain (its pk is the chain number): the chain's last event, seq and hash.
 
-    Writers lock this row to append, so concurrent transactions can never fork the chain.
+    A writer locks a head row to append to its chain, so concurrent transactions can never fork
+    a chain; on PostgreSQL they spread over several chains instead of queueing on one.
     """
 
     last_seq = models.BigIntegerField(_("last sequence number"), default=0)

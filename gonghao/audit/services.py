@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from gonghao.core import clock, context
 
 from . import registry
-from .chain import GENESIS_HASH, HASHED_FIELDS, compute_hash
+from .chain import GENESIS_HASH, HASHED_FIELDS, canonical_text, compute_hash
 from .models import ActorKind, AuditChainHead, AuditEvent
 
 MAX_LABEL = 255
@@ -74,19 +76,102 @@ def _actor_fields(actor: Any) -> dict[str, Any]:
     }
 
 
-def _lock_head() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is not None:
-        return head
-    last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-        pk=1,
-        defaults={
-            "last_seq": last["seq"] if last else 0,
-            "last_hash": last["hash"] if last else GENESIS_HASH,
-        },
+@dataclass(frozen=True)
+class _Link:
+    """Where the next event goes: its chain, its seq and the hash it links to."""
+
+    chain: int
+    seq: int
+    prev_hash: str
+
+
+def ensure_chain_heads(count: int | None = None) -> None:
+    """Create the head rows of chains 1..count that are missing, each from its last event.
+
+    Run after every migrate, so heads exist before writers need them (a head created inside a
+    writer's transaction is invisible to other writers until it commits). Otherwise a head is
+    only missing when someone deleted it: rebuilding it from the chain's last event, never
+    from the genesis, keeps the chain unforked.
+    """
+    count = chain_count() if count is None else count
+    present = set(AuditChainHead.objects.filter(pk__lte=count).values_list("pk", flat=True))
+    missing = []
+    for chain in range(1, count + 1):
+        if chain in present:
+            continue
+        last = AuditEvent.objects.filter(chain=chain).order_by("-seq").values("seq", "hash").first()
+        missing.append(
+            AuditChainHead(
+                pk=chain,
+                last_seq=last["seq"] if last else 0,
+                last_hash=last["hash"] if last else GENESIS_HASH,
+            )
+        )
+    AuditChainHead.objects.bulk_create(missing, ignore_conflicts=True)
+
+
+def _next_link_single_writer() -> _Link:
+    """SQLite: one writer at a time (IMMEDIATE transactions), so one chain and no gaps in seq."""
+    head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
+    if head is None:
+        ensure_chain_heads(1)
+        head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").get()
+    return _Link(1, head[0] + 1, head[1])
+
+
+# The head row is locked in a materialised CTE so that nextval() runs only once the lock is held:
+# within a chain, seq then grows in the order the events are linked.
+_CLAIM_FREE_HEAD = """
+    WITH head AS MATERIALIZED (
+        SELECT id, last_hash FROM audit_auditchainhead WHERE id <= %s
+        ORDER BY id = %s DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
     )
-    return head
+    SELECT id, last_hash, nextval('audit_event_seq') FROM head
+"""
+_WAIT_FOR_HEAD = """
+    WITH head AS MATERIALIZED (
+        SELECT id, last_hash FROM audit_auditchainhead WHERE id = %s FOR UPDATE
+    )
+    SELECT id, last_hash, nextval('audit_event_seq') FROM head
+"""
+
+
+def _next_link_concurrent(count: int) -> _Link:
+    """PostgreSQL: lock the first free chain head, this connection's own chain first.
+
+    SKIP LOCKED never skips a row the transaction itself holds, so every event of a transaction
+    goes to the one chain it locked first, and a writer that holds no head never waits for one
+    while holding another: no deadlock. Connections keep to the chain they last used, so eight
+    writers settle on eight chains.
+    """
+    preferred = getattr(connection, "gonghao_audit_chain", 1)
+    if preferred > count:
+        preferred = 1
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_FREE_HEAD, [count, preferred])
+        found = cursor.fetchone()
+        if found is None:
+            ensure_chain_heads(count)
+            cursor.execute(_CLAIM_FREE_HEAD, [count, preferred])
+            found = cursor.fetchone()
+        if found is None:  # every chain is busy: queue on this connection's own chain
+            cursor.execute(_WAIT_FOR_HEAD, [preferred])
+            found = cursor.fetchone()
+    chain, prev_hash, seq = found
+    connection.gonghao_audit_chain = chain
+    return _Link(chain, seq, prev_hash)
+
+
+def chain_count() -> int:
+    if connection.vendor == "postgresql":
+        return max(1, settings.GONGHAO_AUDIT_CHAINS)
+    return 1
+
+
+def _next_link() -> _Link:
+    if connection.vendor == "postgresql":
+        return _next_link_concurrent(chain_count())
+    return _next_link_single_writer()
 
 
 def record(
@@ -125,16 +210,17 @@ def record(
         "user_agent": _text(ctx.user_agent),
         "channel": ctx.channel,
     }
-    with transaction.atomic():
-        head = _lock_head()
-        fields["seq"] = head.last_seq + 1
+    # No savepoint of its own: an event that cannot be written must fail the caller's whole
+    # transaction, never leave its change unaudited.
+    with transaction.atomic(savepoint=False):
+        link = _next_link()
+        fields["chain"] = link.chain
+        fields["seq"] = link.seq
         fields["occurred_at"] = clock.now()
-        fields["prev_hash"] = head.last_hash
-        fields["hash"] = compute_hash(fields, head.last_hash)
+        fields["prev_hash"] = link.prev_hash
+        fields["hash"] = compute_hash(fields, link.prev_hash)
+        # The head trigger (guards.py) moves the chain's head to this event.
         event = AuditEvent.objects.create(**fields)
-        head.last_seq = event.seq
-        head.last_hash = event.hash
-        head.save(update_fields=["last_seq", "last_hash"])
     return event
 
 
@@ -146,42 +232,59 @@ class VerifyResult:
     reason: str = ""
 
 
-VERIFY_BATCH = 5000
+VERIFY_BATCH = 10000
+_VERIFY_COLUMNS = ("chain", *HASHED_FIELDS, "prev_hash", "hash")
 
 
-def _events_in_order() -> Iterable[dict[str, Any]]:
-    names = [*HASHED_FIELDS, "prev_hash", "hash"]
-    last_seq = 0
+def _rows_in_seq_order() -> Iterable[tuple[Any, ...]]:
+    """(chain, *HASHED_FIELDS, prev_hash, hash) of every event, in seq order, in batches."""
+    last_seq = None
     while True:
-        batch = list(
-            AuditEvent.objects.filter(seq__gt=last_seq)
-            .order_by("seq")
-            .values(*names)[:VERIFY_BATCH]
-        )
+        events = AuditEvent.objects.order_by("seq")
+        if last_seq is not None:
+            events = events.filter(seq__gt=last_seq)
+        batch = list(events.values_list(*_VERIFY_COLUMNS)[:VERIFY_BATCH])
         if not batch:
             return
         yield from batch
-        last_seq = batch[-1]["seq"]
+        last_seq = batch[-1][1]
+
+
+def seq_is_gapless() -> bool:
+    """SQLite numbers events under its single write lock; PostgreSQL draws seq from a sequence,
+    which a rolled-back transaction leaves with a gap."""
+    return connection.vendor != "postgresql"
 
 
 def verify_chain() -> VerifyResult:
-    """Recompute every hash; name the first event whose content or link does not match."""
-    expected_prev = GENESIS_HASH
-    expected_seq = 1
+    """Recompute every hash and link; name the first event that does not match.
+
+    Events are read once, in seq order; the events of one chain come in the order they were
+    linked, since seq is drawn under the chain's lock. Reasons: "missing" (a number is absent
+    where numbering has no gaps), "link" (an event does not link to its chain's previous event:
+    one before it was removed or re-hashed), "content" (an event was changed), "truncated" (a
+    chain's last events are gone: its head says so).
+    """
+    chain_tips: dict[int, tuple[int, str]] = {}  # chain -> (seq, hash) of its last event
+    gapless = seq_is_gapless()
+    previous_seq = 0
     checked = 0
-    for row in _events_in_order():
-        if row["seq"] != expected_seq:
-            return VerifyResult(False, checked, expected_seq, "missing")
-        if row["prev_hash"] != expected_prev:
-            return VerifyResult(False, checked, row["seq"], "link")
-        if compute_hash(row, row["prev_hash"]) != row["hash"]:
-            return VerifyResult(False, checked, row["seq"], "content")
-        expected_prev = row["hash"]
-        expected_seq += 1
+    sha256 = hashlib.sha256
+    for chain, *hashed, prev_hash, stored_hash in _rows_in_seq_order():
+        seq = hashed[0]
+        if gapless and seq != previous_seq + 1:
+            return VerifyResult(False, checked, previous_seq + 1, "missing")
+        if prev_hash != chain_tips.get(chain, (0, GENESIS_HASH))[1]:
+            return VerifyResult(False, checked, seq, "link")
+        if sha256(canonical_text(*hashed, prev_hash).encode()).hexdigest() != stored_hash:
+            return VerifyResult(False, checked, seq, "content")
+        chain_tips[chain] = (seq, stored_hash)
+        previous_seq = seq
         checked += 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_seq != checked or head.last_hash != expected_prev):
-        return VerifyResult(False, checked, checked + 1, "truncated")
+    for head in AuditChainHead.objects.order_by("pk"):
+        last_seq, last_hash = chain_tips.get(head.pk, (0, GENESIS_HASH))
+        if (head.last_seq, head.last_hash) != (last_seq, last_hash):
+            return VerifyResult(False, checked, last_seq + 1, "truncated")
     return VerifyResult(True, checked)
 
 

@@ -6,7 +6,7 @@ from gonghao.audit import guards
 
 
 def install(apps, schema_editor):
-    guards.install(schema_editor.connection)
+    guards.install(schema_editor.connection, head_trigger=False)
 
 
 def remove(apps, schema_editor):

@@ -7,7 +7,7 @@ from gonghao.audit import guards
 
 def reinstall_guards(apps, schema_editor):
     # SQLite alters a column by rebuilding the table, which drops its triggers.
-    guards.install(schema_editor.connection)
+    guards.install(schema_editor.connection, head_trigger=False)
 
 
 class Migration(migrations.Migration):

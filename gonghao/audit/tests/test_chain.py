@@ -64,8 +64,8 @@ def test_record_writes_every_field(cast, frozen_clock):
     assert row.prev_hash == previous_hash
     assert row.hash == compute_hash(stored(row), previous_hash)
     assert len(row.hash) == 64 and row.hash != previous_hash
-    assert AuditChainHead.objects.get(pk=1).last_seq == row.seq
-    assert AuditChainHead.objects.get(pk=1).last_hash == row.hash
+    assert AuditChainHead.objects.get(pk=row.chain).last_seq == row.seq
+    assert AuditChainHead.objects.get(pk=row.chain).last_hash == row.hash
 
 
 def test_first_event_links_to_the_genesis_hash():

@@ -1,14 +1,16 @@
-"""Concurrent writers, each on its own connection, never fork the chain."""
+"""Concurrent writers, each on its own connection, never fork a chain."""
 
 from __future__ import annotations
 
-import pytest
-from django.db import transaction
+import threading
 
-from gonghao.audit.chain import GENESIS_HASH
+import pytest
+from django.db import connection, transaction
+
 from gonghao.audit.models import AuditChainHead, AuditEvent
 from gonghao.audit.registry import AUDIT_VERIFIED
 from gonghao.audit.services import record, verify_chain
+from gonghao.testing.audit import assert_log_intact
 from gonghao.testing.threads import run_together
 
 from .util import record_some
@@ -22,27 +24,11 @@ def write_concurrently(worker) -> list[BaseException]:
     return run_together(worker, THREADS)[1]
 
 
-def assert_one_chain(expected: int) -> list[dict]:
-    rows = list(AuditEvent.objects.order_by("seq").values("seq", "prev_hash", "hash", "params"))
-    assert [r["seq"] for r in rows] == list(range(1, expected + 1))
-    previous = GENESIS_HASH
-    for row in rows:
-        assert row["prev_hash"] == previous, f"fork at #{row['seq']}"
-        previous = row["hash"]
-    assert len({r["hash"] for r in rows}) == expected
-    head = AuditChainHead.objects.get(pk=1)
-    assert (head.last_seq, head.last_hash) == (expected, previous)
-    result = verify_chain()
-    assert result.ok, result
-    assert result.checked == expected
-    return rows
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_never_fork_the_chain():
-    # An empty log and no head row yet: the writers also race to create the head.
+    # An empty log and no head row yet: the writers also race to create the heads.
     assert not AuditEvent.objects.exists()
-    assert not AuditChainHead.objects.exists()
+    AuditChainHead.objects.all().delete()
 
     def worker(index: int) -> None:
         for n in range(PER_THREAD):
@@ -52,7 +38,7 @@ def test_concurrent_writers_never_fork_the_chain():
     errors = write_concurrently(worker)
 
     assert errors == []
-    rows = assert_one_chain(THREADS * PER_THREAD)
+    rows = assert_log_intact(THREADS * PER_THREAD)
     # Every write of every thread is there exactly once.
     written = sorted((r["params"]["result"], r["params"]["checked"]) for r in rows)
     assert written == sorted((f"t{i}", n) for i in range(THREADS) for n in range(PER_THREAD))
@@ -75,5 +61,100 @@ def test_concurrent_writers_with_rollbacks_leave_no_gaps():
     errors = write_concurrently(worker)
 
     assert errors == []
-    rows = assert_one_chain(3 + THREADS * PER_THREAD // 2)
+    rows = assert_log_intact(3 + THREADS * PER_THREAD // 2)
     assert all(r["params"]["checked"] % 2 == 0 for r in rows[3:])
+
+
+postgresql_only = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="several chains are a PostgreSQL feature"
+)
+
+
+def hold_a_chain_open(holding: threading.Event, release: threading.Event, seen: dict) -> None:
+    """In its own connection: append one event, then keep the transaction (and its chain) open."""
+    try:
+        with transaction.atomic():
+            event = record(AUDIT_VERIFIED, params={"result": "holder", "checked": 0})
+            seen["holder"] = event
+            holding.set()
+            release.wait(timeout=30)
+    finally:
+        connection.close()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_chain_is_skipped_not_waited_for():
+    holding, release, seen = threading.Event(), threading.Event(), {}
+    holder = threading.Thread(target=hold_a_chain_open, args=(holding, release, seen))
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        # The holder's chain is locked; this writer takes another one at once.
+        with transaction.atomic():
+            first = record(AUDIT_VERIFIED, params={"result": "other", "checked": 1})
+            second = record(AUDIT_VERIFIED, params={"result": "other", "checked": 2})
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert first.chain != seen["holder"].chain
+    # One transaction keeps to the chain it locked first.
+    assert second.chain == first.chain and second.prev_hash == first.hash
+    assert_log_intact(3)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_with_every_chain_busy_a_writer_queues_and_numbers_after_the_holder(settings):
+    settings.GONGHAO_AUDIT_CHAINS = 1
+    holding, release, seen = threading.Event(), threading.Event(), {}
+    holder = threading.Thread(target=hold_a_chain_open, args=(holding, release, seen))
+    holder.start()
+    assert holding.wait(timeout=30)
+
+    def writer() -> None:
+        try:
+            seen["waiter"] = record(AUDIT_VERIFIED, params={"result": "waiter", "checked": 1})
+        finally:
+            connection.close()
+
+    waiter = threading.Thread(target=writer)
+    waiter.start()
+    waiter.join(timeout=1)
+    assert waiter.is_alive(), "the only chain is locked: the writer must wait"
+    release.set()
+    holder.join(timeout=30)
+    waiter.join(timeout=30)
+    holder_event, waiter_event = seen["holder"], seen["waiter"]
+    assert waiter_event.chain == holder_event.chain == 1
+    # Its number was drawn once the lock was held, so it follows the holder's.
+    assert waiter_event.seq > holder_event.seq
+    assert waiter_event.prev_hash == holder_event.hash
+    assert_log_intact(2)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_spread_over_several_chains():
+    def worker(index: int) -> None:
+        for n in range(PER_THREAD):
+            with transaction.atomic():
+                record(AUDIT_VERIFIED, params={"result": f"t{index}", "checked": n})
+
+    assert write_concurrently(worker) == []
+    rows = assert_log_intact(THREADS * PER_THREAD)
+    assert len({r["chain"] for r in rows}) > 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_rolled_back_numbers_leave_gaps_that_verify_accepts():
+    record_some(2)
+    with pytest.raises(LookupError), transaction.atomic():
+        record(AUDIT_VERIFIED, params={"result": "lost", "checked": 0})
+        raise LookupError
+    record_some(1)
+
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == [1, 2, 4]
+    assert verify_chain().ok

@@ -15,8 +15,12 @@ TABLE = "audit_auditevent"
 
 
 def head() -> tuple[int, str]:
-    """The chain head as (last_seq, last_hash); the genesis when nothing was written yet."""
-    row = AuditChainHead.objects.filter(pk=1).first()
+    """(last_seq, last_hash) of the chain written last; the genesis when nothing was written.
+
+    A test's single connection writes to chain 1, unless another connection (a killed writer's,
+    not yet reaped) still held it when the test began.
+    """
+    row = AuditChainHead.objects.order_by("-last_seq").first()
     return (row.last_seq, row.last_hash) if row else (0, GENESIS_HASH)
 
 

@@ -56,6 +56,24 @@ def writer_env(tmp_path: Path) -> dict[str, str]:
     }
 
 
+def wait_until_the_server_drops_its_session(timeout: float = 10) -> None:
+    """PostgreSQL rolls a killed client's transaction back once it sees the socket close: wait
+    for that, so the next writer (and the next test) finds no lock left by a dead process."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND state IS NOT NULL AND state <> 'idle'"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.02)
+
+
 def run_and_kill(actor: str, env: dict[str, str], rng: random.Random) -> int:
     """Start the writer, wait until it has committed something, kill it at a random moment."""
     process = subprocess.Popen(
@@ -75,6 +93,7 @@ def run_and_kill(actor: str, env: dict[str, str], rng: random.Random) -> int:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
         assert process.returncode == -signal.SIGKILL
+        wait_until_the_server_drops_its_session()
         return int(first)
     finally:
         if process.poll() is None:
