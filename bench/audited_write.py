@@ -1,11 +1,14 @@
 """Audited write: creating a customer through the service (permission, validation, search
 index, audit event with its hash chain) against the same insert without the audit event. One
-writer on every database; 8 concurrent writers on PostgreSQL (SQLite has a single writer)."""
+writer on every database; 8 concurrent writers on PostgreSQL (SQLite has a single writer).
+
+The concurrent writers are processes, each with its own connection, as gunicorn's workers are:
+threads of one interpreter would measure the GIL, not the database."""
 
 from __future__ import annotations
 
 import itertools
-import threading
+import multiprocessing
 import time
 
 from bench.common import report, row, scale, setup
@@ -71,27 +74,35 @@ def main() -> None:
 
     if connection.vendor == "postgresql":
 
+        def writer_process(fn, index: int, start_at: float, stop_at: float, done) -> None:
+            global counter
+            counter = itertools.count(10_000_000 * (index + 1) + next(counter))
+            count = 0
+            connection.ensure_connection()
+            time.sleep(max(0.0, start_at - time.time()))
+            while time.time() < stop_at:
+                fn()
+                count += 1
+            connections.close_all()
+            done.put(count)
+
         def throughput(fn, seconds: float) -> float:
-            done = []
-            stop = time.perf_counter() + seconds
-
-            def writer() -> None:
-                count = 0
-                try:
-                    while time.perf_counter() < stop:
-                        fn()
-                        count += 1
-                finally:
-                    connections.close_all()
-                done.append(count)
-
-            threads = [threading.Thread(target=writer) for _ in range(WRITERS)]
-            began = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            return sum(done) / (time.perf_counter() - began)
+            # Forked children must not share the parent's connection: close it before forking.
+            connections.close_all()
+            context = multiprocessing.get_context("fork")
+            done = context.Queue()
+            start_at = time.time() + 1.0  # every writer connected before the clock starts
+            stop_at = start_at + seconds
+            processes = [
+                context.Process(target=writer_process, args=(fn, i, start_at, stop_at, done))
+                for i in range(WRITERS)
+            ]
+            for process in processes:
+                process.start()
+            total = sum(done.get(timeout=seconds + 120) for _ in processes)
+            for process in processes:
+                process.join()
+            return total / seconds
 
         seconds = max(3.0, sizes["load_seconds"])
         plain_rate = throughput(unaudited, seconds)

@@ -49,7 +49,7 @@ urlpatterns = [
     path("audit/", include("gonghao.audit.urls")),
     path("data/", include("gonghao.transfer.urls")),
     path("dashboard/", include("gonghao.reports.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("healthz", healthz, name="healthz"),
 ]

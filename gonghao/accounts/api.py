@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,8 @@ from .schemas import (
     PermissionOut,
     PersonalTokenIn,
     PersonalTokenOut,
+    PreferencesIn,
+    PreferencesOut,
     ReauthenticateIn,
     ReauthenticateOut,
     RoleListOut,
@@ -211,7 +214,34 @@ def me(request: HttpRequest):
         "must_change_password": employee.must_change_password,
         "password_expires_at": services.password_expires_at(employee),
         "last_login": employee.last_login,
+        "language": employee.language,
     }
+
+
+def _preferences_out(employee: Employee) -> dict:
+    return {
+        "language": employee.language,
+        "languages": [{"code": code, "name": name} for code, name in settings.LANGUAGES],
+    }
+
+
+@me_router.get(
+    "/preferences",
+    response={200: PreferencesOut, **AUTH_ERRORS},
+    summary="My preferences: the language of my pages and of the messages sent to me",
+)
+def my_preferences(request: HttpRequest):
+    return _preferences_out(request.auth)
+
+
+@me_router.put(
+    "/preferences",
+    response={200: PreferencesOut, **WRITE_ERRORS},
+    summary="Set my preferred language (\"\" for the default)",
+)
+def set_my_preferences(request: HttpRequest, payload: PreferencesIn):
+    services.set_preferred_language(request.auth, payload.language)
+    return _preferences_out(request.auth)
 
 
 def _employee_out(employee: Employee) -> dict:

@@ -16,6 +16,9 @@ TOKEN_REVOKE = register("auth.token.revoke", _("Revoked API token %(name)s of %(
 EMPLOYEE_ID_ALLOCATE = register("employee_id.allocate", _("Allocated 工号 %(target)s"))
 EMPLOYEE_CREATE = register("employee.create", _("Created employee %(target)s"))
 EMPLOYEE_UPDATE = register("employee.update", _("Changed employee %(target)s"))
+LANGUAGE_CHANGE = register(
+    "employee.language", _("Set the preferred language of %(target)s to %(language)s")
+)
 MFA_ACTIVATED = register("auth.mfa.activated", _("Activated the second factor %(type)s"))
 MFA_DEACTIVATED = register("auth.mfa.deactivated", _("Removed the second factor %(type)s"))
 MFA_FAILED = register("auth.mfa.failed", _("Wrong second-factor code for %(target)s"))

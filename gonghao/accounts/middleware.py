@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from gonghao.audit.services import record
@@ -127,4 +128,28 @@ class UserSessionActivityMiddleware:
             if now - session.get(_ACTIVITY_KEY, 0) >= _ACTIVITY_EVERY_SECONDS:
                 track_activity(request, user=user, session=session)
                 session[_ACTIVITY_KEY] = now
+        return self.get_response(request)
+
+
+class PreferredLanguageMiddleware:
+    """Pages in the employee's preferred language, wherever they log in.
+
+    After LocaleMiddleware and authentication: the language switcher's cookie still wins (it
+    is the choice made in this browser, and it updates the preference too); the preference
+    wins over the browser's Accept-Language.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and user.language
+            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+        ):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)

@@ -73,6 +73,9 @@ class Employee(AbstractBaseUser):
     )
     hire_date = models.DateField(_("hire date"), null=True, blank=True)
     departure_date = models.DateField(_("departure date"), null=True, blank=True)
+    # The interface and the messages sent to the employee use it; blank: the company default
+    # (or the browser's language on pages).
+    language = models.CharField(_("preferred language"), max_length=16, blank=True)
     must_change_password = models.BooleanField(_("must change password"), default=False)
     password_changed_at = models.DateTimeField(_("last password change"), null=True, blank=True)
     last_failed_login_at = models.DateTimeField(_("last failed login"), null=True, blank=True)

@@ -62,6 +62,7 @@ class MeOut(Schema):
     must_change_password: bool
     password_expires_at: datetime | None
     last_login: datetime | None
+    language: str
 
 
 class EmployeeOut(Schema):
@@ -262,6 +263,22 @@ class LoginEventOut(Schema):
 class LoginHistoryOut(Schema):
     items: list[LoginEventOut]
     count: int
+
+
+class LanguageOption(Schema):
+    code: str
+    name: str
+
+
+class PreferencesOut(Schema):
+    language: str = Field(..., description='Preferred language code; "" for the default')
+    languages: list[LanguageOption]
+
+
+class PreferencesIn(Schema):
+    language: str = Field(
+        ..., max_length=16, description='One of the `languages` codes, or "" for the default'
+    )
 
 
 class ReauthenticateIn(Schema):

@@ -721,6 +721,42 @@ def change_password_with_old(
     return employee
 
 
+# --- preferences -------------------------------------------------------------------------------
+
+
+def language_codes() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def set_preferred_language(actor: Employee, language: str) -> bool:
+    """The actor chooses the language of their own pages and messages ("" for the default).
+
+    Returns whether it changed; a change is audited.
+    """
+    language = (language or "").strip().lower().replace("_", "-")
+    if language and language not in language_codes():
+        message = _("Unknown language. Choose one of: %(choices)s.") % {
+            "choices": ", ".join(language_codes())
+        }
+        raise ValidationFailed(message, field_errors={"language": [str(message)]})
+    with transaction.atomic():
+        locked = Employee.objects.select_for_update().get(pk=actor.pk)
+        if locked.language == language:
+            return False
+        before = locked.language
+        locked.language = language
+        locked.save(update_fields=["language"])
+        record(
+            audit_actions.LANGUAGE_CHANGE,
+            actor=actor,
+            target=locked,
+            params={"language": language or "default"},
+            changes={"language": [before, language]},
+        )
+    actor.language = language
+    return True
+
+
 # --- API tokens --------------------------------------------------------------------------------
 
 TOKEN_PREFIX = "ghk_"

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
 
 from gonghao.access import services as access
@@ -45,6 +46,17 @@ def home(request: HttpRequest):
             "home_sections": home_page.sections_for(request),
         },
     )
+
+
+@require_POST
+def set_language(request: HttpRequest):
+    """Django's language switcher; for an employee, the choice also becomes their preference,
+    so it follows them to other browsers and into the messages sent to them."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get(i18n_views.LANGUAGE_QUERY_PARAMETER, "")
+    if request.user.is_authenticated and language in services.language_codes():
+        services.set_preferred_language(request.user, language)
+    return response
 
 
 @login_required

@@ -110,12 +110,18 @@ def ensure_chain_heads(count: int | None = None) -> None:
     AuditChainHead.objects.bulk_create(missing, ignore_conflicts=True)
 
 
+_READ_FIRST_HEAD = "SELECT last_seq, last_hash FROM audit_auditchainhead WHERE id = 1"
+
+
 def _next_link_single_writer() -> _Link:
     """SQLite: one writer at a time (IMMEDIATE transactions), so one chain and no gaps in seq."""
-    head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").first()
-    if head is None:
-        ensure_chain_heads(1)
-        head = AuditChainHead.objects.filter(pk=1).values_list("last_seq", "last_hash").get()
+    with connection.cursor() as cursor:
+        cursor.execute(_READ_FIRST_HEAD)
+        head = cursor.fetchone()
+        if head is None:
+            ensure_chain_heads(1)
+            cursor.execute(_READ_FIRST_HEAD)
+            head = cursor.fetchone()
     return _Link(1, head[0] + 1, head[1])
 
 

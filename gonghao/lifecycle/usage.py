@@ -93,6 +93,7 @@ NOT_EVIDENCE = frozenset(
         "auth.password.set",
         "auth.token.create",
         "auth.token.revoke",
+        "employee.language",
         "auth.mfa.activated",
         "auth.mfa.deactivated",
         "auth.mfa.failed",

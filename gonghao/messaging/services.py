@@ -115,13 +115,17 @@ def queue_message(
 ) -> Message:
     """Insert a message in the caller's transaction; it is delivered once that commits.
 
-    Raises ValidationFailed for a bad recipient or language and LookupError/ValueError for an
-    unknown template or missing params (programming errors). Never raises for delivery.
+    `language` defaults to the preferred language of `employee` (the recipient), then to the
+    company default. Raises ValidationFailed for a bad recipient or language and
+    LookupError/ValueError for an unknown template or missing params (programming errors).
+    Never raises for delivery.
     The audit event names the template and the masked recipient, never the body.
     """
     if channel not in Channel.values:
         raise ValidationFailed(field_errors={"channel": [_("Unknown message channel.")]})
     address = normalise_recipient(channel, recipient)
+    if language is None and employee is not None:
+        language = employee.language or None  # the recipient's preference, else the default
     lang = normalise_language(language)
     template_def = templates.get(template)
     rendered = templates.render(template, lang, params)

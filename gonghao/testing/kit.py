@@ -124,6 +124,9 @@ class ApiClient:
     def patch(self, path: str, data: Any = None, **extra: Any):
         return self._call("patch", path, data if data is not None else {}, **extra)
 
+    def put(self, path: str, data: Any = None, **extra: Any):
+        return self._call("put", path, data if data is not None else {}, **extra)
+
     def delete(self, path: str, **extra: Any):
         return self._call("delete", path, **extra)
 
