@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from gonghao.access import services as access
 from gonghao.accounts import services as accounts
 from gonghao.core import home
+from gonghao.core.csv_export import render_csv
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
 from gonghao.core.views import (
     apply_field_errors,
@@ -21,7 +22,6 @@ from gonghao.core.views import (
     permission_required,
     querystring_without_page,
 )
-from gonghao.crm.exports import render_csv
 
 from . import reviews, role_requests
 from .access_forms import CampaignForm, DecisionForm, RejectForm, RoleRequestForm

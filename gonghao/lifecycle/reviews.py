@@ -667,10 +667,10 @@ def _moment(value: datetime | None) -> str:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
 
-def render_report_rows(actor: Any, campaign: AccessReviewCampaign) -> list[list[str]]:
-    """Header and one row per item: who decided what and when, and the last use."""
-    from gonghao.crm.exports import safe_cell
+def render_report_rows(actor: Any, campaign: AccessReviewCampaign) -> list[list[Any]]:
+    """Header and one row per item: who decided what and when, and the last use.
 
+    Cells are as stored: `render_csv` neutralises formulas when it writes them."""
     from .usage import last_used
 
     items = list(report_items_for(actor, campaign))
@@ -697,5 +697,5 @@ def render_report_rows(actor: Any, campaign: AccessReviewCampaign) -> list[list[
             "outcome": item.get_outcome_display() if item.outcome else "",
             "comment": item.comment,
         }
-        rows.append([safe_cell(values[key]) for key, _title in REPORT_COLUMNS])
+        rows.append([values[key] for key, _title in REPORT_COLUMNS])
     return rows
