@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -15,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from gonghao.access.scopes import reach_of
 from gonghao.access.services import hidden_fields_for, require
 from gonghao.audit.services import record
+from gonghao.core.csv_export import render_csv as render_csv  # the API and pages stream it
 
 from . import audit_actions
 from . import permissions as perms
@@ -39,15 +38,6 @@ COLUMNS = (
     ("notes", _("Notes")),
     ("updated_at", _("Updated at")),
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    """Neutralise spreadsheet formulas (=cmd|…) so an exported cell can never execute."""
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def _audited_filter(filters: CustomerFilter) -> dict[str, Any]:
@@ -64,8 +54,10 @@ def export_rows(
     *,
     file_format: str = "csv",
     progress: Callable[[int], None] | None = None,
-) -> tuple[list[str], list[list[str]]]:
-    """Header and rows the actor may export: scope, hidden fields, masking unless allowed."""
+) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows the actor may export: scope, hidden fields, masking unless allowed.
+
+    Cells are as stored: the writers (`render_csv`, transfer's xlsx) neutralise formulas."""
     require(actor, perms.EXPORT)
     hidden = {h.split(".", 1)[1] for h in hidden_fields_for(actor, perms.EXPORT)}
     shown = [(key, title) for key, title in COLUMNS if key not in hidden]
@@ -73,7 +65,7 @@ def export_rows(
     # for a reveal: exporting must not widen that scope to the (often larger) export scope.
     sensitive = reach_of(actor, perms.VIEW_SENSITIVE)
     clear = False
-    rows: list[list[str]] = []
+    rows: list[list[Any]] = []
     for customer in customers_for(actor, filters, permission=perms.EXPORT).iterator(
         chunk_size=2000
     ):
@@ -84,7 +76,7 @@ def export_rows(
         data["id"] = customer.pk
         data["owner"] = customer.owner.employee_id if customer.owner_id else ""
         data["updated_at"] = customer.updated_at.isoformat(timespec="seconds")
-        rows.append([safe_cell(data[key]) for key, _title in shown])
+        rows.append([data[key] for key, _title in shown])
         if progress is not None and len(rows) % 5000 == 0:
             progress(len(rows))
     with transaction.atomic():
@@ -100,14 +92,3 @@ def export_rows(
             },
         )
     return [str(title) for _key, title in shown], rows
-
-
-def render_csv(header: list[str], rows: list[list[str]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff"
-    for line in (header, *rows):
-        writer.writerow(line)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)

@@ -192,11 +192,11 @@ def get_item(request: HttpRequest, item_id: RecordId):
     summary="Keep or revoke one grant I review; revoke applies at once and needs a comment",
 )
 def decide(request: HttpRequest, item_id: RecordId, payload: DecisionIn):
-    reviews.get_item_for(request.auth, item_id)
-    reviews.decide_item(
+    reviews.get_item_for(request.auth, item_id)  # not found before any bad input is reported
+    decided = reviews.decide_item(
         item_id, actor=request.auth, decision=payload.decision, comment=payload.comment
     )
-    return items_out([reviews.get_item_for(request.auth, item_id)])[0]
+    return items_out([decided])[0]
 
 
 @reviews_router.get(
@@ -258,7 +258,7 @@ def file_role_request(request: HttpRequest, payload: RoleRequestIn):
         expires_at=payload.expires_at,
         justification=payload.justification,
     )
-    return Status(201, role_request_out(role_requests.get_request_for(request.auth, created.pk)))
+    return Status(201, role_request_out(created))
 
 
 @role_requests_router.get(
@@ -293,8 +293,7 @@ def get_role_request(request: HttpRequest, request_id: RecordId):
 )
 def approve_role_request(request: HttpRequest, request_id: RecordId):
     found = role_requests.get_request_for(request.auth, request_id)
-    role_requests.approve_role_request(found, actor=request.auth)
-    return role_request_out(role_requests.get_request_for(request.auth, request_id))
+    return role_request_out(role_requests.approve_role_request(found, actor=request.auth))
 
 
 @role_requests_router.post(
@@ -304,8 +303,8 @@ def approve_role_request(request: HttpRequest, request_id: RecordId):
 )
 def reject_role_request(request: HttpRequest, request_id: RecordId, payload: RoleRequestReasonIn):
     found = role_requests.get_request_for(request.auth, request_id)
-    role_requests.reject_role_request(found, actor=request.auth, reason=payload.reason)
-    return role_request_out(role_requests.get_request_for(request.auth, request_id))
+    rejected = role_requests.reject_role_request(found, actor=request.auth, reason=payload.reason)
+    return role_request_out(rejected)
 
 
 @role_requests_router.post(
@@ -315,5 +314,4 @@ def reject_role_request(request: HttpRequest, request_id: RecordId, payload: Rol
 )
 def withdraw_role_request(request: HttpRequest, request_id: RecordId):
     found = role_requests.get_request_for(request.auth, request_id)
-    role_requests.withdraw_role_request(found, actor=request.auth)
-    return role_request_out(role_requests.get_request_for(request.auth, request_id))
+    return role_request_out(role_requests.withdraw_role_request(found, actor=request.auth))

@@ -8,6 +8,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .request_models import (
+    FourEyesRequest,
+    RequestStatus,
+    request_indexes,
+    request_status_field,
+)
+
 
 class CampaignScope(models.TextChoices):
     ALL = "all", _("All employees")
@@ -208,14 +215,18 @@ class RoleRequestKind(models.TextChoices):
     REVOKE = "revoke", _("Revoke")
 
 
-class RoleRequestStatus(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+# A role-change request is never sent back for changes: the shared statuses but "returned".
+RoleRequestStatus = models.TextChoices(
+    "RoleRequestStatus",
+    [
+        (status.name, (status.value, status.label))
+        for status in RequestStatus
+        if status is not RequestStatus.RETURNED
+    ],
+)
 
 
-class RoleChangeRequest(models.Model):
+class RoleChangeRequest(FourEyesRequest):
     """A request to grant or revoke one role of an existing employee, decided by a second
     person (not the requester, not the employee)."""
 
@@ -231,35 +242,11 @@ class RoleChangeRequest(models.Model):
     kind = models.CharField(_("change"), max_length=8, choices=RoleRequestKind.choices)
     expires_at = models.DateTimeField(_("grant until"), null=True, blank=True)
     justification = models.TextField(_("justification"), blank=True)
-    status = models.CharField(
-        _("status"),
-        max_length=16,
-        choices=RoleRequestStatus.choices,
-        default=RoleRequestStatus.SUBMITTED,
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
-    created_at = models.DateTimeField(_("created at"))
-    updated_at = models.DateTimeField(_("updated at"))
+    status = request_status_field(RoleRequestStatus)
 
-    class Meta:
+    class Meta(FourEyesRequest.Meta):
         verbose_name = _("role-change request")
         verbose_name_plural = _("role-change requests")
-        ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["employee", "role", "kind"],
@@ -267,10 +254,7 @@ class RoleChangeRequest(models.Model):
                 name="one_open_role_request",
             )
         ]
-        indexes = [
-            models.Index(fields=["status", "created_at"], name="role_request_status"),
-            models.Index(fields=["requested_by", "status"], name="role_request_requester"),
-        ]
+        indexes = request_indexes("role_request")
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind} {self.role_id} → {self.employee_id}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from gonghao.access import services as access
 from gonghao.accounts import services as accounts
 from gonghao.core import home
+from gonghao.core.csv_export import render_csv
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
 from gonghao.core.views import (
     apply_field_errors,
@@ -21,11 +22,10 @@ from gonghao.core.views import (
     permission_required,
     querystring_without_page,
 )
-from gonghao.crm.exports import render_csv
 
 from . import reviews, role_requests
 from .access_forms import CampaignForm, DecisionForm, RejectForm, RoleRequestForm
-from .access_models import CampaignStatus, Decision, RoleRequestStatus
+from .access_models import CampaignStatus, Decision, RoleChangeRequest, RoleRequestStatus
 from .access_permissions import REVIEW_MANAGE, ROLE_REQUEST_APPROVE
 from .usage import last_used
 
@@ -242,8 +242,13 @@ def role_request_create(request: HttpRequest):
 
 @login_required
 @domain_errors_as_pages
-def role_request_detail(request: HttpRequest, request_id: int, reject_form=None):
-    found = role_requests.get_request_for(request.user, request_id)
+def role_request_detail(request: HttpRequest, request_id: int):
+    return _render_role_request(request, role_requests.get_request_for(request.user, request_id))
+
+
+def _render_role_request(
+    request: HttpRequest, found: RoleChangeRequest, reject_form: RejectForm | None = None
+) -> HttpResponse:
     is_open = found.status == RoleRequestStatus.SUBMITTED
     return render(
         request,
@@ -271,7 +276,7 @@ def role_request_action(request: HttpRequest, request_id: int, action: str):
             role_requests.withdraw_role_request(found, actor=request.user)
         elif action == "reject":
             if not reject_form.is_valid():
-                return role_request_detail(request, request_id, reject_form=reject_form)
+                return _render_role_request(request, found, reject_form=reject_form)
             role_requests.reject_role_request(
                 found, actor=request.user, reason=reject_form.cleaned_data["reason"]
             )

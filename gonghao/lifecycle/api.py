@@ -57,7 +57,7 @@ def file_request(request: HttpRequest, payload: EmployeeRequestIn):
     data = payload.dict()
     fields = services.resolve_fields(**data)
     created = services.file_request(actor=request.auth, fields=fields)
-    return Status(201, request_out(services.get_request_for(request.auth, created.pk)))
+    return Status(201, request_out(created))
 
 
 @router.get(
@@ -92,8 +92,7 @@ def update_request(request: HttpRequest, request_id: RecordId, payload: Employee
     found = services.get_request_for(request.auth, request_id)
     data = payload.dict(exclude_unset=True)
     fields = services.resolve_fields(**data)
-    services.update_request(found, actor=request.auth, fields=fields)
-    return request_out(services.get_request_for(request.auth, request_id))
+    return request_out(services.update_request(found, actor=request.auth, fields=fields))
 
 
 @router.post(
@@ -117,8 +116,7 @@ def approve_request(request: HttpRequest, request_id: RecordId):
 )
 def reject_request(request: HttpRequest, request_id: RecordId, payload: ReasonIn):
     found = services.get_request_for(request.auth, request_id)
-    services.reject_request(found, actor=request.auth, reason=payload.reason)
-    return request_out(services.get_request_for(request.auth, request_id))
+    return request_out(services.reject_request(found, actor=request.auth, reason=payload.reason))
 
 
 @router.post(
@@ -128,8 +126,7 @@ def reject_request(request: HttpRequest, request_id: RecordId, payload: ReasonIn
 )
 def return_request(request: HttpRequest, request_id: RecordId, payload: ReasonIn):
     found = services.get_request_for(request.auth, request_id)
-    services.return_request(found, actor=request.auth, reason=payload.reason)
-    return request_out(services.get_request_for(request.auth, request_id))
+    return request_out(services.return_request(found, actor=request.auth, reason=payload.reason))
 
 
 @router.post(
@@ -139,5 +136,4 @@ def return_request(request: HttpRequest, request_id: RecordId, payload: ReasonIn
 )
 def withdraw_request(request: HttpRequest, request_id: RecordId):
     found = services.get_request_for(request.auth, request_id)
-    services.withdraw_request(found, actor=request.auth)
-    return request_out(services.get_request_for(request.auth, request_id))
+    return request_out(services.withdraw_request(found, actor=request.auth))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,6 +23,7 @@ from gonghao.accounts.models import (
 from gonghao.accounts.reset import end_sessions
 from gonghao.audit.services import record
 from gonghao.core import clock
+from gonghao.core.csv_export import render_csv
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
 from . import audit_actions, handover
@@ -68,24 +67,21 @@ def report_items(offboarding: Offboarding) -> QuerySet[HandoverItem]:
 
 def render_report_csv(offboarding: Offboarding) -> str:
     """The handover report as CSV (UTF-8 with a BOM, so Excel in China opens it right)."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(["step", "kind", "record_id", "label", "from", "to", "moved", "note"])
-    for item in report_items(offboarding):
-        writer.writerow(
-            [
-                item.step,
-                item.kind,
-                item.record_id,
-                _csv_safe(item.label),
-                item.from_employee_id,
-                item.to_employee_id or (POOL if item.moved else ""),
-                "yes" if item.moved else "no",
-                _csv_safe(item.note),
-            ]
-        )
-    return buffer.getvalue()
+    header = ["step", "kind", "record_id", "label", "from", "to", "moved", "note"]
+    rows = (
+        [
+            item.step,
+            item.kind,
+            item.record_id,
+            item.label,
+            item.from_employee_id,
+            item.to_employee_id or (POOL if item.moved else ""),
+            "yes" if item.moved else "no",
+            item.note,
+        ]
+        for item in report_items(offboarding)
+    )
+    return "".join(render_csv(header, rows, rows_per_chunk=1000))
 
 
 def export_report_csv(offboarding: Offboarding, *, actor: Any) -> str:
@@ -100,11 +96,6 @@ def export_report_csv(offboarding: Offboarding, *, actor: Any) -> str:
             params={"offboarding": offboarding.pk, "count": offboarding.items.count()},
         )
     return text
-
-
-def _csv_safe(text: str) -> str:
-    # A label starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @dataclass

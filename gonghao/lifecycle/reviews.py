@@ -145,6 +145,7 @@ def get_campaign_for(actor: Any, campaign_id: int) -> AccessReviewCampaign:
 
 
 def _items() -> QuerySet[AccessReviewItem]:
+    """Items with every related row a page, an API answer or the report shows."""
     return AccessReviewItem.objects.select_related(
         "campaign",
         "employee",
@@ -446,7 +447,9 @@ def _apply(
 def decide_items(
     item_ids: list[int], *, actor: Any, decision: str, comment: str = ""
 ) -> list[AccessReviewItem]:
-    """Keep or revoke the reviewer's items, all or none. A revoke needs a comment."""
+    """Keep or revoke the reviewer's items, all or none. A revoke needs a comment.
+
+    Returns the items as decided, in id order, with what an answer shows loaded."""
     if decision not in (Decision.KEEP, Decision.REVOKE):
         raise ValidationFailed(field_errors={"decision": [_("Choose keep or revoke.")]})
     comment = _clean_text(comment, "comment", required=decision == Decision.REVOKE)
@@ -457,12 +460,7 @@ def decide_items(
         )
     is_manager = access.has_permission(actor, REVIEW_MANAGE)
     with transaction.atomic():
-        items = list(
-            AccessReviewItem.objects.select_for_update(of=("self",))
-            .select_related("campaign", "employee", "role")
-            .filter(pk__in=wanted)
-            .order_by("pk")
-        )
+        items = list(_items().select_for_update(of=("self",)).filter(pk__in=wanted).order_by("pk"))
         found = {item.pk: item for item in items}
         for pk in wanted:
             item = found.get(pk)
@@ -669,10 +667,10 @@ def _moment(value: datetime | None) -> str:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
 
-def render_report_rows(actor: Any, campaign: AccessReviewCampaign) -> list[list[str]]:
-    """Header and one row per item: who decided what and when, and the last use."""
-    from gonghao.crm.exports import safe_cell
+def render_report_rows(actor: Any, campaign: AccessReviewCampaign) -> list[list[Any]]:
+    """Header and one row per item: who decided what and when, and the last use.
 
+    Cells are as stored: `render_csv` neutralises formulas when it writes them."""
     from .usage import last_used
 
     items = list(report_items_for(actor, campaign))
@@ -699,5 +697,5 @@ def render_report_rows(actor: Any, campaign: AccessReviewCampaign) -> list[list[
             "outcome": item.get_outcome_display() if item.outcome else "",
             "comment": item.comment,
         }
-        rows.append([safe_cell(values[key]) for key, _title in REPORT_COLUMNS])
+        rows.append([values[key] for key, _title in REPORT_COLUMNS])
     return rows

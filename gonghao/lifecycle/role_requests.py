@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -26,6 +25,7 @@ from gonghao.crm.validation import _CONTROL as CONTROL_CHARACTERS
 from gonghao.org.models import Department
 
 from . import access_audit_actions as actions
+from . import decisions
 from .access_models import RoleChangeRequest, RoleRequestKind, RoleRequestStatus
 from .access_permissions import ROLE_REQUEST_APPROVE
 from .constants import MAX_REASON
@@ -201,54 +201,28 @@ def file_role_request(
     return request
 
 
-def _locked(request: RoleChangeRequest) -> RoleChangeRequest:
-    return (
-        RoleChangeRequest.objects.select_for_update(of=("self",))
-        .select_related("employee", "role", "requested_by")
-        .get(pk=request.pk)
-    )
-
-
-def _not_open(request: RoleChangeRequest) -> Conflict:
-    return Conflict(
-        _("This request is %(status)s; it cannot be changed this way.")
-        % {"status": request.get_status_display()},
-        code="request_not_open",
-        details={"status": request.status},
+def _locked_open(request: RoleChangeRequest) -> RoleChangeRequest:
+    """The request locked while still submitted, with what the answer shows loaded."""
+    return decisions.lock_in_state(
+        RoleChangeRequest.objects.select_related("employee", "role", "requested_by"),
+        request,
+        (RoleRequestStatus.SUBMITTED,),
     )
 
 
 def _check_four_eyes(request: RoleChangeRequest, actor: Any) -> None:
-    if request.requested_by_id == actor.pk:
-        raise PermissionDenied(
-            _("Four eyes: you cannot approve a request you filed yourself."),
-            code="four_eyes_own_request",
-        )
+    decisions.refuse_own_request(request, actor)
     if request.employee_id == actor.pk:
         raise PermissionDenied(
             _("Four eyes: you cannot approve a change of your own roles."),
             code="four_eyes_own_roles",
         )
-    if request.kind == RoleRequestKind.GRANT and getattr(
-        settings, "GONGHAO_APPROVER_MUST_HOLD_ROLES", True
-    ):
-        if request.role.code not in {role.code for role in access.roles_of(actor)}:
-            raise PermissionDenied(
-                _("Four eyes: you cannot grant roles you do not hold yourself: %(roles)s")
-                % {"roles": request.role.code},
-                code="four_eyes_roles",
-                details={"roles": [request.role.code]},
-            )
+    if request.kind == RoleRequestKind.GRANT:
+        decisions.refuse_roles_not_held(actor, [request.role.code])
 
 
 def _close(request: RoleChangeRequest, *, actor: Any, to: str, reason: str = "") -> None:
-    before = request.status
-    request.status = to
-    request.decided_by = actor
-    request.decided_at = clock.now()
-    request.reason = reason
-    request.updated_at = request.decided_at
-    request.save(update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"])
+    before = decisions.mark_decided(request, actor=actor, to=to, reason=reason)
     action = {
         RoleRequestStatus.APPROVED: actions.ROLE_REQUEST_APPROVE,
         RoleRequestStatus.REJECTED: actions.ROLE_REQUEST_REJECT,
@@ -267,9 +241,7 @@ def approve_role_request(request: RoleChangeRequest, *, actor: Any) -> RoleChang
     """Apply the change with the approver as actor; a SoD conflict refuses it, changing nothing."""
     access.require(actor, ROLE_REQUEST_APPROVE)
     with transaction.atomic():
-        request = _locked(request)
-        if request.status != RoleRequestStatus.SUBMITTED:
-            raise _not_open(request)
+        request = _locked_open(request)
         _check_four_eyes(request, actor)
         employee = request.employee
         if not employee.is_active:
@@ -303,9 +275,7 @@ def reject_role_request(
     access.require(actor, ROLE_REQUEST_APPROVE)
     reason = _clean_reason(reason, "reason", required=True)
     with transaction.atomic():
-        request = _locked(request)
-        if request.status != RoleRequestStatus.SUBMITTED:
-            raise _not_open(request)
+        request = _locked_open(request)
         _close(request, actor=actor, to=RoleRequestStatus.REJECTED, reason=reason)
     return request
 
@@ -316,8 +286,6 @@ def withdraw_role_request(request: RoleChangeRequest, *, actor: Any) -> RoleChan
             _("Only the requester can withdraw this request."), code="not_requester"
         )
     with transaction.atomic():
-        request = _locked(request)
-        if request.status != RoleRequestStatus.SUBMITTED:
-            raise _not_open(request)
+        request = _locked_open(request)
         _close(request, actor=actor, to=RoleRequestStatus.WITHDRAWN)
     return request

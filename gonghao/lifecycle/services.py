@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -17,13 +17,12 @@ from gonghao.access.models import DataScope, Role
 from gonghao.accounts import services as accounts
 from gonghao.accounts.models import Employee, EmployeeIdRecord, EmployeeIdState, EmployeeStatus
 from gonghao.audit.services import diff, record
-from gonghao.core import clock
-from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghao.core.text import has_control_characters
 from gonghao.messaging.services import queue_message
 from gonghao.org.models import Department, Position
 
-from . import audit_actions
+from . import audit_actions, decisions
 from .constants import MAX_REASON, MAX_ROLES, ONBOARDING_PURPOSE
 from .models import OPEN_STATUSES, EmployeeRequest, RequestStatus
 from .permissions import APPROVE, REQUEST
@@ -45,11 +44,16 @@ EDITABLE_FIELDS = (
 # --- reads -------------------------------------------------------------------------------------
 
 
-def restrict(actor: Any) -> QuerySet[EmployeeRequest]:
-    """Approvers see every request; requesters see the ones they filed; others none."""
-    queryset = EmployeeRequest.objects.select_related(
+def _with_relations() -> QuerySet[EmployeeRequest]:
+    """Requests with every related row a page or an API answer shows."""
+    return EmployeeRequest.objects.select_related(
         "id_record", "department", "position", "manager", "requested_by", "decided_by", "rehire_of"
     )
+
+
+def restrict(actor: Any) -> QuerySet[EmployeeRequest]:
+    """Approvers see every request; requesters see the ones they filed; others none."""
+    queryset = _with_relations()
     if access.has_permission(actor, APPROVE):
         return queryset
     if access.has_permission(actor, REQUEST):
@@ -280,19 +284,9 @@ def file_request(*, actor: Any, fields: RequestFields) -> EmployeeRequest:
     return request
 
 
-def _locked(request: EmployeeRequest) -> EmployeeRequest:
-    return (
-        EmployeeRequest.objects.select_for_update().select_related("id_record").get(pk=request.pk)
-    )
-
-
-def _not_in_state(request: EmployeeRequest) -> Conflict:
-    return Conflict(
-        _("This request is %(status)s; it cannot be changed this way.")
-        % {"status": request.get_status_display()},
-        code="request_not_open",
-        details={"status": request.status},
-    )
+def _locked(request: EmployeeRequest, allowed: Collection[str]) -> EmployeeRequest:
+    """The request locked with its reserved 工号, its relations loaded for the answer."""
+    return decisions.lock_in_state(_with_relations(), request, allowed, lock=("self", "id_record"))
 
 
 def _require_requester(request: EmployeeRequest, actor: Any) -> None:
@@ -305,13 +299,15 @@ def require_editable(request: EmployeeRequest, *, actor: Any) -> None:
     """Refuse the edit form to anyone but the requester, and while the request is not returned."""
     _require_requester(request, actor)
     if request.status != RequestStatus.RETURNED:
-        raise _not_in_state(request)
+        raise decisions.not_in_state(request)
 
 
 def update_request(
     request: EmployeeRequest, *, actor: Any, fields: RequestFields
 ) -> EmployeeRequest:
-    """The requester edits a returned request; saving resubmits it to the approvers."""
+    """The requester edits a returned request; saving resubmits it to the approvers.
+
+    Returns the request as saved, its relations loaded."""
     _require_requester(request, actor)
     given = fields.given()
     if "department" in given and given["department"] is None:
@@ -319,9 +315,7 @@ def update_request(
     if "roles" in given:
         given["roles"] = _clean_roles(given["roles"] or [])
     with transaction.atomic():
-        request = _locked(request)
-        if request.status != RequestStatus.RETURNED:
-            raise _not_in_state(request)
+        request = _locked(request, (RequestStatus.RETURNED,))
         before = _snapshot(request)
         for field, value in given.items():
             if field in ("phone", "email"):
@@ -353,24 +347,6 @@ class Approval:
     delivered_by: str | None  # "email", "sms" or None (shown to the approver only)
 
 
-def _check_four_eyes(request: EmployeeRequest, actor: Any) -> None:
-    if request.requested_by_id == actor.pk:
-        raise PermissionDenied(
-            _("Four eyes: you cannot approve a request you filed yourself."),
-            code="four_eyes_own_request",
-        )
-    if getattr(settings, "GONGHAO_APPROVER_MUST_HOLD_ROLES", True):
-        held = {role.code for role in access.roles_of(actor)}
-        missing = sorted(set(request.roles) - held)
-        if missing:
-            raise PermissionDenied(
-                _("Four eyes: you cannot grant roles you do not hold yourself: %(roles)s")
-                % {"roles": ", ".join(missing)},
-                code="four_eyes_roles",
-                details={"roles": missing},
-            )
-
-
 def approve_request(request: EmployeeRequest, *, actor: Any) -> Approval:
     """Create the employee with the reserved 工号 and the requested roles, in one transaction.
 
@@ -379,10 +355,9 @@ def approve_request(request: EmployeeRequest, *, actor: Any) -> Approval:
     """
     access.require(actor, APPROVE)
     with transaction.atomic():
-        request = _locked(request)
-        if request.status != RequestStatus.SUBMITTED:
-            raise _not_in_state(request)
-        _check_four_eyes(request, actor)
+        request = _locked(request, (RequestStatus.SUBMITTED,))
+        decisions.refuse_own_request(request, actor)
+        decisions.refuse_roles_not_held(actor, request.roles)
         employee, password = accounts.create_employee_with_id(
             actor=actor,
             id_entry=request.id_record,
@@ -420,13 +395,9 @@ def approve_request(request: EmployeeRequest, *, actor: Any) -> Approval:
                 employee=employee,
                 actor=actor,
             )
-        before = request.status
-        request.status = RequestStatus.APPROVED
-        request.decided_by = actor
-        request.decided_at = clock.now()
         request.new_employee = employee
-        request.save(
-            update_fields=["status", "decided_by", "decided_at", "new_employee", "updated_at"]
+        before = decisions.mark_decided(
+            request, actor=actor, to=RequestStatus.APPROVED, also_saved=("new_employee",)
         )
         request.id_record.refresh_from_db()
         _record(
@@ -450,15 +421,8 @@ def _decide(
     retire: bool,
 ) -> EmployeeRequest:
     with transaction.atomic():
-        request = _locked(request)
-        if request.status not in allowed:
-            raise _not_in_state(request)
-        before = request.status
-        request.status = to
-        request.decided_by = actor
-        request.decided_at = clock.now()
-        request.reason = reason
-        request.save(update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"])
+        request = _locked(request, allowed)
+        before = decisions.mark_decided(request, actor=actor, to=to, reason=reason)
         if retire:
             _retire(request)
         extra = {"reason": reason} if reason else {}

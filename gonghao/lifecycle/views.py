@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,7 +20,7 @@ from gonghao.core.views import (
 
 from . import services
 from .forms import EmployeeRequestForm, ReasonForm
-from .models import RequestStatus
+from .models import EmployeeRequest, RequestStatus
 from .permissions import APPROVE, REQUEST
 
 # Service field names → form field names, so errors land beside the right field.
@@ -123,8 +123,16 @@ def request_edit(request: HttpRequest, request_id: int):
 
 @login_required
 @domain_errors_as_pages
-def request_detail(request: HttpRequest, request_id: int, approval=None, reason_form=None):
-    found = services.get_request_for(request.user, request_id)
+def request_detail(request: HttpRequest, request_id: int):
+    return _render_detail(request, services.get_request_for(request.user, request_id))
+
+
+def _render_detail(
+    request: HttpRequest,
+    found: EmployeeRequest,
+    approval: services.Approval | None = None,
+    reason_form: ReasonForm | None = None,
+) -> HttpResponse:
     can_decide = access.has_permission(request.user, APPROVE)
     is_requester = found.requested_by_id == request.user.pk
     return render(
@@ -154,19 +162,19 @@ def request_action(request: HttpRequest, request_id: int, action: str):
         if action == "approve":
             approval = services.approve_request(found, actor=request.user)
             # The one-time password is rendered in this answer only, never stored for later.
-            return request_detail(request, request_id, approval=approval)
+            return _render_detail(request, approval.request, approval=approval)
         if action == "withdraw":
             services.withdraw_request(found, actor=request.user)
         elif action in ("reject", "return"):
             if not reason_form.is_valid():
-                return request_detail(request, request_id, reason_form=reason_form)
+                return _render_detail(request, found, reason_form=reason_form)
             service = services.reject_request if action == "reject" else services.return_request
             service(found, actor=request.user, reason=reason_form.cleaned_data["reason"])
         else:
             return render(request, "404.html", status=404)
     except ValidationFailed as error:
         apply_field_errors(reason_form, error)
-        return request_detail(request, request_id, reason_form=reason_form)
+        return _render_detail(request, found, reason_form=reason_form)
     except GonghaoError as error:
         if isinstance(error, NotFound):
             raise

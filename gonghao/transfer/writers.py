@@ -6,27 +6,18 @@ the xlsx writer also stores every cell as a string, never as a formula, URL or n
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from gonghao.crm.exports import safe_cell
+from gonghao.core.csv_export import render_csv, safe_cell
 
 XLSX_MAX_CELL = 32767
 
 
 def write_csv(header: list[str], rows: Iterable[list[str]]) -> Iterator[bytes]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield b"\xef\xbb\xbf"
-    writer.writerow([safe_cell(c) for c in header])
-    for count, row in enumerate(rows, start=1):
-        writer.writerow([safe_cell(c) for c in row])
-        if count % 1000 == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate(0)
-    yield buffer.getvalue().encode("utf-8")
+    """The shared CSV writer's text as UTF-8 bytes, a thousand lines a chunk."""
+    for chunk in render_csv(header, rows, rows_per_chunk=1000):
+        yield chunk.encode("utf-8")
 
 
 def write_xlsx(header: list[str], rows: Iterable[list[str]], sheet: str = "Sheet1") -> bytes:

@@ -8,8 +8,15 @@ from django.test import Client
 from gonghao.audit.models import AuditEvent
 from gonghao.crm import contacts as contact_services
 from gonghao.crm.models import Contact
-from gonghao.crm.tests.test_matrix import ROLES, _cases, _each_in_savepoint, _target
 from gonghao.testing.kit import ApiClient, api_for
+from gonghao.testing.matrix import (
+    CUSTOMER_REFUSAL_CODES,
+    CUSTOMER_SCOPES,
+    ROLES,
+    answer_problem,
+    customer_target,
+    each_in_savepoint,
+)
 
 
 def make_contact(customer, name: str = "李经理", **fields) -> Contact:
@@ -91,25 +98,17 @@ def test_api_matrix(crm, people, role):
     api = api_for(getattr(crm, role))
 
     def check(operation, scope, status):
-        customer = _target(crm, role, scope)
-        before = _events()
-        response = _call_api(api, operation, customer, _contact_of(crm, people, customer))
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}: {response.content[:200]!r}"
-        after = _events()
-        if status < 300:
-            expected = AUDIT_ON_SUCCESS[operation]
-            if after[len(before) :] != ([expected] if expected else []):
-                return f"audit events {after[len(before) :]}"
-        else:
-            if after != before:
-                return f"a refusal wrote audit events {after[len(before) :]}"
-            codes = ("permission_denied", "customer_not_found", "contact_not_found")
-            if response.json()["code"] not in codes:
-                return f"error code {response.json()['code']}"
-        return None
+        customer = customer_target(crm, role, scope)
+        contact = _contact_of(crm, people, customer)
+        return answer_problem(
+            lambda: _call_api(api, operation, customer, contact),
+            status,
+            events=_events,
+            on_success=AUDIT_ON_SUCCESS[operation],
+            refusal_codes=(*CUSTOMER_REFUSAL_CODES, "contact_not_found"),
+        )
 
-    assert _each_in_savepoint(_cases(API_EXPECTED, role), check) == []
+    assert each_in_savepoint(CUSTOMER_SCOPES.cases(API_EXPECTED, role), check) == []
 
 
 @pytest.mark.parametrize("operation", sorted({op for op, _scope in API_EXPECTED}))
@@ -344,19 +343,16 @@ def test_page_matrix(crm, people, client, role):
     client.force_login(getattr(crm, role))
 
     def check(operation, scope, status):
-        customer = _target(crm, role, scope)
-        before = _events()
-        response = _call_page(client, operation, customer, _contact_of(crm, people, customer))
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}"
-        new = _events()[len(before) :]
-        if status >= 400 and new:
-            return f"a refusal wrote audit events {new}"
-        if status < 400 and new != ([PAGE_AUDIT[operation]] if PAGE_AUDIT[operation] else []):
-            return f"audit events {new}"
-        return None
+        customer = customer_target(crm, role, scope)
+        contact = _contact_of(crm, people, customer)
+        return answer_problem(
+            lambda: _call_page(client, operation, customer, contact),
+            status,
+            events=_events,
+            on_success=PAGE_AUDIT[operation],
+        )
 
-    assert _each_in_savepoint(_cases(PAGE_EXPECTED, role), check) == []
+    assert each_in_savepoint(CUSTOMER_SCOPES.cases(PAGE_EXPECTED, role), check) == []
 
 
 @pytest.mark.parametrize("operation", sorted({op for op, _scope in PAGE_EXPECTED}))

@@ -11,9 +11,16 @@ from django.utils import timezone
 from gonghao.audit.models import AuditEvent
 from gonghao.crm import followups
 from gonghao.crm.models import Contact, Interaction
-from gonghao.crm.tests.test_matrix import ROLES, _cases, _each_in_savepoint, _target
 from gonghao.testing.crm import make_customer
 from gonghao.testing.kit import ApiClient, api_for
+from gonghao.testing.matrix import (
+    CUSTOMER_REFUSAL_CODES,
+    CUSTOMER_SCOPES,
+    ROLES,
+    answer_problem,
+    customer_target,
+    each_in_savepoint,
+)
 
 
 def make_interaction(customer, employee, *, days_ago: int = 1, next_in: int | None = 0, **fields):
@@ -76,27 +83,18 @@ def test_api_matrix(crm, role):
     api = api_for(employee)
 
     def check(operation, scope, status):
-        customer = crm.customer_a if scope == "-" else _target(crm, role, scope)
+        customer = crm.customer_a if scope == "-" else customer_target(crm, role, scope)
         # The caller's own open follow-up on the target: "done" acts on it.
         interaction = make_interaction(customer, employee)
-        before = _events()
-        response = _call_api(api, operation, customer, interaction)
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}: {response.content[:200]!r}"
-        after = _events()
-        if status < 300:
-            expected = AUDIT_ON_SUCCESS[operation]
-            if after[len(before) :] != ([expected] if expected else []):
-                return f"audit events {after[len(before) :]}"
-        else:
-            if after != before:
-                return f"a refusal wrote audit events {after[len(before) :]}"
-            codes = ("permission_denied", "customer_not_found", "interaction_not_found")
-            if response.json()["code"] not in codes:
-                return f"error code {response.json()['code']}"
-        return None
+        return answer_problem(
+            lambda: _call_api(api, operation, customer, interaction),
+            status,
+            events=_events,
+            on_success=AUDIT_ON_SUCCESS[operation],
+            refusal_codes=(*CUSTOMER_REFUSAL_CODES, "interaction_not_found"),
+        )
 
-    assert _each_in_savepoint(_cases(API_EXPECTED, role), check) == []
+    assert each_in_savepoint(CUSTOMER_SCOPES.cases(API_EXPECTED, role), check) == []
 
 
 @pytest.mark.parametrize("operation", sorted({op for op, _scope in API_EXPECTED}))
@@ -345,20 +343,16 @@ def test_page_matrix(crm, client, role):
     client.force_login(employee)
 
     def check(operation, scope, status):
-        customer = crm.customer_a if scope == "-" else _target(crm, role, scope)
+        customer = crm.customer_a if scope == "-" else customer_target(crm, role, scope)
         interaction = make_interaction(customer, employee)
-        before = _events()
-        response = _call_page(client, operation, customer, interaction)
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}"
-        new = _events()[len(before) :]
-        if status >= 400 and new:
-            return f"a refusal wrote audit events {new}"
-        if status < 400 and new != ([PAGE_AUDIT[operation]] if PAGE_AUDIT[operation] else []):
-            return f"audit events {new}"
-        return None
+        return answer_problem(
+            lambda: _call_page(client, operation, customer, interaction),
+            status,
+            events=_events,
+            on_success=PAGE_AUDIT[operation],
+        )
 
-    assert _each_in_savepoint(_cases(PAGE_EXPECTED, role), check) == []
+    assert each_in_savepoint(CUSTOMER_SCOPES.cases(PAGE_EXPECTED, role), check) == []
 
 
 @pytest.mark.parametrize("operation", sorted({op for op, _scope in PAGE_EXPECTED}))

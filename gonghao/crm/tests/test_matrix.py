@@ -9,27 +9,21 @@ event; every refusal writes none.
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from django.test import Client
 
 from gonghao.audit.models import AuditEvent
 from gonghao.crm.models import Customer
 from gonghao.testing.kit import api_for
+from gonghao.testing.matrix import (
+    CUSTOMER_REFUSAL_CODES,
+    CUSTOMER_SCOPES,
+    ROLES,
+    answer_problem,
+    customer_target,
+    each_in_savepoint,
+)
 
-ROLES = ["admin", "security_admin", "auditor", "head", "rep_a", "agent", "marketer", "nobody"]
-
-# For each caller: the customer inside their view scope and the one outside (None: scope all
-# or no view permission at all, so there is no such record).
-IN_SCOPE = {
-    "admin": "customer_b",
-    "head": "customer_b",
-    "rep_a": "customer_a",
-    "agent": "customer_c",
-}
-OUT_OF_SCOPE = {"head": "customer_c", "rep_a": "customer_c"}
-NO_ACCESS = ["security_admin", "auditor", "marketer", "nobody"]
-
-# (operation, scope) → expected status per role; roles in NO_ACCESS expect 403 unless listed.
+# (operation, scope) → expected status per role; roles without access expect 403 unless listed.
 API_EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("list", "-"): {"admin": 200, "head": 200, "rep_a": 200, "agent": 200},
     ("export", "-"): {"admin": 403, "head": 200, "rep_a": 403, "agent": 403, "marketer": 200},
@@ -56,39 +50,6 @@ AUDIT_ON_SUCCESS = {
     "transfer": "customer.transfer",
     "reveal": "customer.reveal",
 }
-
-
-def _cases(table, role: str):
-    """(operation, scope, expected status) for one caller."""
-    for (operation, scope), expected in table.items():
-        if scope == "in" and role not in IN_SCOPE and role not in NO_ACCESS:
-            continue
-        if scope == "out" and role not in OUT_OF_SCOPE and role not in NO_ACCESS:
-            continue
-        status = expected.get(role, 403 if role in NO_ACCESS else None)
-        if status is not None:
-            yield operation, scope, status
-
-
-def _each_in_savepoint(cases, check):
-    """Run every case against the same data, undoing its writes before the next one."""
-    mismatches = []
-    for case in cases:
-        savepoint = transaction.savepoint()
-        try:
-            problem = check(*case)
-            if problem:
-                mismatches.append(f"{case}: {problem}")
-        finally:
-            transaction.savepoint_rollback(savepoint)
-    return mismatches
-
-
-def _target(crm, role: str, scope: str) -> Customer:
-    if role in NO_ACCESS:
-        return crm.customer_a  # any record: the answer must not depend on it
-    name = IN_SCOPE[role] if scope == "in" else OUT_OF_SCOPE[role]
-    return getattr(crm, name)
 
 
 def _call_api(api, crm, operation: str, customer: Customer | None):
@@ -126,24 +87,16 @@ def test_api_matrix(crm, role):
     api = api_for(getattr(crm, role))
 
     def check(operation, scope, status):
-        customer = None if scope == "-" else _target(crm, role, scope)
-        before = _customer_events()
-        response = _call_api(api, crm, operation, customer)
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}: {response.content[:200]!r}"
-        after = _customer_events()
-        if status < 300:
-            expected_event = AUDIT_ON_SUCCESS[operation]
-            if after[len(before) :] != ([expected_event] if expected_event else []):
-                return f"audit events {after[len(before) :]}"
-        else:
-            if after != before:
-                return f"a refusal wrote audit events {after[len(before) :]}"
-            if response.json()["code"] not in ("permission_denied", "customer_not_found"):
-                return f"error code {response.json()['code']}"
-        return None
+        customer = None if scope == "-" else customer_target(crm, role, scope)
+        return answer_problem(
+            lambda: _call_api(api, crm, operation, customer),
+            status,
+            events=_customer_events,
+            on_success=AUDIT_ON_SUCCESS[operation],
+            refusal_codes=CUSTOMER_REFUSAL_CODES,
+        )
 
-    assert _each_in_savepoint(_cases(API_EXPECTED, role), check) == []
+    assert each_in_savepoint(CUSTOMER_SCOPES.cases(API_EXPECTED, role), check) == []
 
 
 @pytest.mark.parametrize("operation", sorted({op for op, _scope in API_EXPECTED}))
@@ -214,16 +167,12 @@ def test_page_matrix(crm, client, role):
     client.force_login(getattr(crm, role))
 
     def check(operation, scope, status):
-        customer = None if scope == "-" else _target(crm, role, scope)
-        before = _customer_events()
-        response = _call_page(client, operation, customer)
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}"
-        if status >= 400 and _customer_events() != before:
-            return "a refusal wrote audit events"
-        return None
+        customer = None if scope == "-" else customer_target(crm, role, scope)
+        return answer_problem(
+            lambda: _call_page(client, operation, customer), status, events=_customer_events
+        )
 
-    assert _each_in_savepoint(_cases(PAGE_EXPECTED, role), check) == []
+    assert each_in_savepoint(CUSTOMER_SCOPES.cases(PAGE_EXPECTED, role), check) == []
 
 
 @pytest.mark.parametrize("operation", sorted({op for op, _scope in PAGE_EXPECTED}))

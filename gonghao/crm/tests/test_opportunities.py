@@ -10,16 +10,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 
 from gonghao.crm.models import Opportunity, StageChange
 from gonghao.testing.kit import ApiClient, api_for
+from gonghao.testing.matrix import ROLES, answer_problem, each_in_savepoint
 
 from .opportunity_kit import hide_for_sales, make_opps, pipeline_events
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["admin", "security_admin", "auditor", "head", "rep_a", "agent", "marketer", "nobody"]
 # The opportunity (a/b/c) in and out of each caller's scope; callers without opportunity.view
 # are refused whatever the record.
 IN_SCOPE = {"head": "b", "rep_a": "a"}
@@ -68,20 +67,6 @@ def _cases(role: str):
         status = expected.get(role, 403 if role in NO_ACCESS or scope == "-" else None)
         if status is not None:
             yield operation, scope, status
-
-
-def _each_in_savepoint(cases, check):
-    """Run every case against the same data, undoing its writes before the next one."""
-    mismatches = []
-    for case in cases:
-        savepoint = transaction.savepoint()
-        try:
-            problem = check(*case)
-            if problem:
-                mismatches.append(f"{case}: {problem}")
-        finally:
-            transaction.savepoint_rollback(savepoint)
-    return mismatches
 
 
 def _target(opps, role: str, scope: str) -> Opportunity:
@@ -134,25 +119,17 @@ def test_api_matrix(crm, opps, role):
     api = api_for(getattr(crm, role))
 
     def check(operation, scope, status):
-        before = pipeline_events()
-        response = _call(api, _target(opps, role, scope), operation)
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}: {response.content[:200]!r}"
-        after = pipeline_events()
-        if status < 300:
-            expected = AUDIT_ON_SUCCESS[operation]
-            if after[len(before) :] != ([expected] if expected else []):
-                return f"audit events {after[len(before) :]}"
-        else:
-            if after != before:
-                return f"a refusal wrote audit events {after[len(before) :]}"
-            if response.json()["code"] not in REFUSAL_CODES:
-                return f"error code {response.json()['code']}"
-        return None
+        return answer_problem(
+            lambda: _call(api, _target(opps, role, scope), operation),
+            status,
+            events=pipeline_events,
+            on_success=AUDIT_ON_SUCCESS[operation],
+            refusal_codes=REFUSAL_CODES,
+        )
 
     cases = list(_cases(role))
     assert cases
-    assert _each_in_savepoint(cases, check) == []
+    assert each_in_savepoint(cases, check) == []
 
 
 @pytest.mark.parametrize("operation", sorted(AUDIT_ON_SUCCESS))

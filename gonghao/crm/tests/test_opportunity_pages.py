@@ -6,16 +6,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from django.test import Client
 
 from gonghao.crm.models import Opportunity, Stage, StageChange
+from gonghao.testing.matrix import NOT_CHECKED, ROLES, answer_problem, each_in_savepoint
 
 from .opportunity_kit import hide_for_sales, make_opportunity, make_opps, pipeline_events
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ["admin", "security_admin", "auditor", "head", "rep_a", "agent", "marketer", "nobody"]
 IN_SCOPE = {"head": "b", "rep_a": "a"}
 OUT_OF_SCOPE = {"head": "c", "rep_a": "c"}
 NO_ACCESS = ["admin", "security_admin", "auditor", "agent", "marketer", "nobody"]
@@ -95,28 +94,14 @@ def test_page_matrix(crm, opps, role):
     client = browser(getattr(crm, role))
 
     def check(operation, scope, status):
-        before = pipeline_events()
-        response = _call(client, operation, _target(opps, role, scope))
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}"
-        after = pipeline_events()
-        if status >= 400 and after != before:
-            return "a refusal wrote audit events"
-        if status < 400 and operation in AUDIT_ON_SUCCESS:
-            if after[len(before) :] != [AUDIT_ON_SUCCESS[operation]]:
-                return f"audit events {after[len(before) :]}"
-        return None
+        return answer_problem(
+            lambda: _call(client, operation, _target(opps, role, scope)),
+            status,
+            events=pipeline_events,
+            on_success=AUDIT_ON_SUCCESS.get(operation, NOT_CHECKED),
+        )
 
-    mismatches = []
-    for case in _cases(role):
-        savepoint = transaction.savepoint()
-        try:
-            problem = check(*case)
-            if problem:
-                mismatches.append(f"{case}: {problem}")
-        finally:
-            transaction.savepoint_rollback(savepoint)
-    assert mismatches == []
+    assert each_in_savepoint(_cases(role), check) == []
 
 
 @pytest.mark.parametrize("operation", sorted({op for op, _scope in PAGE_EXPECTED}))

@@ -13,8 +13,14 @@ from django.test import Client
 from gonghao.audit.models import AuditEvent
 from gonghao.crm.models import Customer, CustomerShare
 from gonghao.testing.kit import api_for
-
-from .test_matrix import IN_SCOPE, NO_ACCESS, OUT_OF_SCOPE, ROLES, _cases, _each_in_savepoint
+from gonghao.testing.matrix import (
+    CUSTOMER_REFUSAL_CODES,
+    CUSTOMER_SCOPES,
+    ROLES,
+    answer_problem,
+    customer_target,
+    each_in_savepoint,
+)
 
 API_EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("shares", "in"): {"admin": 200, "head": 200, "rep_a": 200, "agent": 200},
@@ -56,12 +62,6 @@ def world(crm):
     return crm
 
 
-def _target(crm, role: str, scope: str) -> Customer:
-    if role in NO_ACCESS:
-        return crm.customer_a
-    return getattr(crm, IN_SCOPE[role] if scope == "in" else OUT_OF_SCOPE[role])
-
-
 def _call_api(api, crm, operation: str, customer: Customer | None):
     if operation == "pool":
         return api.get("/api/v1/customers/pool")
@@ -97,24 +97,16 @@ def test_api_matrix(world, role):
     api = api_for(getattr(world, role))
 
     def check(operation, scope, status):
-        customer = None if scope == "-" else _target(world, role, scope)
-        before = _events()
-        response = _call_api(api, world, operation, customer)
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}: {response.content[:200]!r}"
-        after = _events()
-        if status < 300:
-            expected = AUDIT_ON_SUCCESS[operation]
-            if after[len(before) :] != ([expected] if expected else []):
-                return f"audit events {after[len(before) :]}"
-        else:
-            if after != before:
-                return f"a refusal wrote audit events {after[len(before) :]}"
-            if response.json()["code"] not in ("permission_denied", "customer_not_found"):
-                return f"error code {response.json()['code']}"
-        return None
+        customer = None if scope == "-" else customer_target(world, role, scope)
+        return answer_problem(
+            lambda: _call_api(api, world, operation, customer),
+            status,
+            events=_events,
+            on_success=AUDIT_ON_SUCCESS[operation],
+            refusal_codes=CUSTOMER_REFUSAL_CODES,
+        )
 
-    assert _each_in_savepoint(_cases(API_EXPECTED, role), check) == []
+    assert each_in_savepoint(CUSTOMER_SCOPES.cases(API_EXPECTED, role), check) == []
 
 
 @pytest.mark.parametrize("operation", sorted({op for op, _scope in API_EXPECTED}))
@@ -192,18 +184,12 @@ def test_page_matrix(world, client, role):
     client.force_login(getattr(world, role))
 
     def check(operation, scope, status):
-        customer = None if scope == "-" else _target(world, role, scope)
-        before = _events()
-        response = _call_page(client, world, operation, customer)
-        if response.status_code != status:
-            return f"got {response.status_code}, expected {status}"
-        after = _events()
-        if status >= 400 and after != before:
-            return "a refusal wrote audit events"
-        if status < 400 and after[len(before) :] != (
-            [PAGE_AUDIT[operation]] if operation in PAGE_AUDIT else []
-        ):
-            return f"audit events {after[len(before) :]}"
-        return None
+        customer = None if scope == "-" else customer_target(world, role, scope)
+        return answer_problem(
+            lambda: _call_page(client, world, operation, customer),
+            status,
+            events=_events,
+            on_success=PAGE_AUDIT.get(operation),
+        )
 
-    assert _each_in_savepoint(_cases(PAGE_EXPECTED, role), check) == []
+    assert each_in_savepoint(CUSTOMER_SCOPES.cases(PAGE_EXPECTED, role), check) == []
