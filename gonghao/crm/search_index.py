@@ -3,13 +3,18 @@
 `LIKE '%x%'` reads every row, and a two-character Chinese name ("张伟") is too short for
 PostgreSQL's pg_trgm or SQLite's FTS5 trigram tokenizer. So each customer is indexed under
 every pair of consecutive characters of its folded name ("张伟" → "张伟"; "acme" → "ac", "cm",
-"me") and every four consecutive digits of its phone, prefixed with "#" ("#1381", "#3812", …):
+"me"), every three consecutive characters where all three are ASCII ("acme" → "acm", "cme"),
+and every four consecutive digits of its phone, prefixed with "#" ("#1381", "#3812", …):
 three digits have only a thousand values, too few to narrow a million phones.
 
-A query of two or more characters is a substring of a name only if all its bigrams are among
-the name's, so the index narrows the candidates and the folded columns confirm them exactly:
-results are the same as the plain `LIKE` search. One-character queries have no bigram and
-fall back to `LIKE`, and so do three-digit phone fragments.
+Latin text draws on few letters, so its bigrams are common ("ar", "r ", " p" each hold tens of
+thousands of customers in a million); its trigrams cut much finer ("r p" holds the "Star
+Pharma"s only). Both are kept: a two-letter query needs the bigrams.
+
+A query of two or more characters is a substring of a name only if all its bigrams and ASCII
+trigrams are among the name's, so the index narrows the candidates and the folded columns
+confirm them exactly: results are the same as the plain `LIKE` search. One-character queries
+have no gram and fall back to `LIKE`, and so do three-digit phone fragments.
 
 The index is written in the same transaction as the customer: `Customer.save()` calls
 `reindex_customer`; code that inserts customers in bulk (bulk_create, imports) must call
@@ -26,10 +31,14 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 NAME_GRAM = 2
+LATIN_GRAM = 3
 PHONE_GRAM = 4
 PHONE_MARK = "#"
 # How many postings the selectivity probe reads per gram before it stops counting.
 PROBE_LIMIT = 1024
+# When every gram of a query reaches PROBE_LIMIT, they are counted again up to this many:
+# broad Latin grams differ by tens of thousands, and driving from the wrong one costs more.
+WIDE_PROBE_LIMIT = 16384
 # Grams checked in the index before confirming on the customer row; more add little.
 MAX_GRAMS = 3
 
@@ -55,7 +64,12 @@ class CustomerGram(models.Model):
 
 
 def name_grams(folded: str) -> set[str]:
-    return {folded[i : i + NAME_GRAM] for i in range(len(folded) - NAME_GRAM + 1)}
+    grams = {folded[i : i + NAME_GRAM] for i in range(len(folded) - NAME_GRAM + 1)}
+    for i in range(len(folded) - LATIN_GRAM + 1):
+        window = folded[i : i + LATIN_GRAM]
+        if window.isascii():
+            grams.add(window)
+    return grams
 
 
 def phone_grams(digits: str) -> set[str]:
@@ -132,18 +146,36 @@ def index_rows(rows: Iterable[tuple[int, str, str]]) -> int:
     return len(postings)
 
 
-def _rarest(grams: set[str]) -> list[str]:
-    """The grams ordered from the fewest postings up, counting each up to PROBE_LIMIT."""
-    if len(grams) == 1:
-        return list(grams)
+def _worth_probing(grams: set[str]) -> set[str]:
+    """The grams whose counts can tell: a bigram inside one of the query's trigrams holds at
+    least the trigram's customers, so it never drives and is not counted."""
+    trigrams = [gram for gram in grams if len(gram) == LATIN_GRAM]
+    return {
+        gram
+        for gram in grams
+        if len(gram) != NAME_GRAM or not any(gram in trigram for trigram in trigrams)
+    }
+
+
+def _counts(grams: list[str], limit: int) -> dict[str, int]:
+    """Postings per gram, each counted up to `limit`, in one statement."""
     table = connection.ops.quote_name(CustomerGram._meta.db_table)
     # Only the quoted table name and constants are formatted in; the grams are parameters.
-    one = f"SELECT %s, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE gram = %s LIMIT {PROBE_LIMIT}) AS p{{i}})"  # noqa: E501, S608
+    one = f"SELECT %s, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE gram = %s LIMIT {int(limit)}) AS p{{i}})"  # noqa: E501, S608
     probe = " UNION ALL ".join(one.format(i=i) for i in range(len(grams)))
-    ordered = sorted(grams)
     with connection.cursor() as cursor:
-        cursor.execute(probe, [v for gram in ordered for v in (gram, gram)])
-        counts = dict(cursor.fetchall())
+        cursor.execute(probe, [v for gram in grams for v in (gram, gram)])
+        return dict(cursor.fetchall())
+
+
+def _rarest(grams: set[str]) -> list[str]:
+    """The grams worth checking, ordered from the fewest postings up."""
+    ordered = sorted(_worth_probing(grams))
+    if len(ordered) == 1:
+        return ordered
+    counts = _counts(ordered, PROBE_LIMIT)
+    if min(counts.values()) >= PROBE_LIMIT:
+        counts = _counts(ordered, WIDE_PROBE_LIMIT)
     return sorted(ordered, key=lambda gram: (counts[gram], gram))
 
 
