@@ -36,9 +36,6 @@ PHONE_GRAM = 4
 PHONE_MARK = "#"
 # How many postings the selectivity probe reads per gram before it stops counting.
 PROBE_LIMIT = 1024
-# When every gram of a query reaches PROBE_LIMIT, they are counted again up to this many:
-# broad Latin grams differ by tens of thousands, and driving from the wrong one costs more.
-WIDE_PROBE_LIMIT = 16384
 # Grams checked in the index before confirming on the customer row; more add little.
 MAX_GRAMS = 3
 
@@ -169,14 +166,22 @@ def _counts(grams: list[str], limit: int) -> dict[str, int]:
 
 
 def _rarest(grams: set[str]) -> list[str]:
-    """The grams worth checking, ordered from the fewest postings up."""
+    """The grams worth checking, ordered from the fewest postings up.
+
+    Grams that reach PROBE_LIMIT are told apart by their shape instead of a longer count
+    (counting tens of thousands of postings per gram costs more than the search): a gram
+    that spans two words ("r p" in "star pharma") pairs a word's end with the next word's
+    start, far rarer than a piece of one common word ("sta", "ar ").
+    """
     ordered = sorted(_worth_probing(grams))
     if len(ordered) == 1:
         return ordered
     counts = _counts(ordered, PROBE_LIMIT)
-    if min(counts.values()) >= PROBE_LIMIT:
-        counts = _counts(ordered, WIDE_PROBE_LIMIT)
-    return sorted(ordered, key=lambda gram: (counts[gram], gram))
+
+    def rarity(gram: str) -> tuple[int, int, str]:
+        return (counts[gram], 0 if " " in gram[1:-1] else 1, gram)
+
+    return sorted(ordered, key=rarity)
 
 
 def candidates(grams: set[str]) -> tuple[str, list[str]]:

@@ -233,3 +233,22 @@ def test_the_trigram_migration_adds_latin_trigrams_to_an_index_of_bigrams(crm):
     migration.empty(apps, None)
     assert not CustomerGram.objects.filter(gram__regex=r"^...$").exists()
     assert CustomerGram.objects.filter(gram="ar", customer_id=latin.pk).exists()
+
+
+def test_the_search_drives_from_the_rarest_gram_and_from_a_word_boundary_among_common_ones(
+    crm, monkeypatch
+):
+    from gonghao.crm import search_index
+
+    for n in range(3):
+        make_customer(crm.rep_a, f"Star Pharma {n}")
+        make_customer(crm.rep_a, f"Star Foods {n}")
+    make_customer(crm.rep_a, "Pharma Star")
+    grams = search_index.name_grams("star pharma")
+    # Bigrams inside a trigram are never counted: the trigram holds no more customers.
+    assert "st" in grams and "st" not in search_index._rarest(grams)
+    assert search_index._rarest(grams)[0] == "r p"  # 3 postings; "sta" has 7
+    monkeypatch.setattr(search_index, "PROBE_LIMIT", 2)  # every count saturated
+    assert search_index._rarest(grams)[0] == "r p"
+    assert_same_results("star pharma")
+    assert_same_results("r pharma 1")
