@@ -23,6 +23,7 @@ The index is written in the same transaction as the customer: `Customer.save()` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,6 +35,7 @@ NAME_GRAM = 2
 LATIN_GRAM = 3
 PHONE_GRAM = 4
 PHONE_MARK = "#"
+_ASCII_RUN = re.compile(rf"[\x00-\x7f]{{{LATIN_GRAM},}}")
 # How many postings the selectivity probe reads per gram before it stops counting.
 PROBE_LIMIT = 1024
 # Grams checked in the index before confirming on the customer row; more add little.
@@ -62,10 +64,10 @@ class CustomerGram(models.Model):
 
 def name_grams(folded: str) -> set[str]:
     grams = {folded[i : i + NAME_GRAM] for i in range(len(folded) - NAME_GRAM + 1)}
-    for i in range(len(folded) - LATIN_GRAM + 1):
-        window = folded[i : i + LATIN_GRAM]
-        if window.isascii():
-            grams.add(window)
+    # The all-ASCII windows are those inside the runs of three or more ASCII characters.
+    runs = [folded] if folded.isascii() else _ASCII_RUN.findall(folded)
+    for run in runs:
+        grams.update(run[i : i + LATIN_GRAM] for i in range(len(run) - LATIN_GRAM + 1))
     return grams
 
 
@@ -112,9 +114,7 @@ def index_rows(rows: Iterable[tuple[int, str, str]]) -> int:
     saved in the index's page writes on the import benchmark)."""
     table = connection.ops.quote_name(CustomerGram._meta.db_table)
     gram_column = connection.ops.quote_name(CustomerGram._meta.get_field("gram").column)
-    customer_column = connection.ops.quote_name(
-        CustomerGram._meta.get_field("customer").column
-    )
+    customer_column = connection.ops.quote_name(CustomerGram._meta.get_field("customer").column)
     columns = f"{table} ({gram_column}, {customer_column})"
     written = 0
     with connection.cursor() as cursor:

@@ -225,8 +225,9 @@ def test_the_trigram_migration_adds_latin_trigrams_to_an_index_of_bigrams(crm):
     index_is_consistent()
     assert CustomerGram.objects.filter(gram="r p").get().customer_id == latin.pk
     assert set(
-        CustomerGram.objects.filter(customer_id=mixed.pk, gram__in=["gol", "en ", " ab", "n 星"])
-        .values_list("gram", flat=True)
+        CustomerGram.objects.filter(
+            customer_id=mixed.pk, gram__in=["gol", "en ", " ab", "n 星"]
+        ).values_list("gram", flat=True)
     ) == {"gol", "en ", " ab"}
     assert not CustomerGram.objects.filter(customer_id=chinese.pk, gram__regex=r"^...$").exists()
 
@@ -252,3 +253,16 @@ def test_the_search_drives_from_the_rarest_gram_and_from_a_word_boundary_among_c
     assert search_index._rarest(grams)[0] == "r p"
     assert_same_results("star pharma")
     assert_same_results("r pharma 1")
+
+
+def test_name_grams_are_the_bigrams_and_every_all_ascii_trigram():
+    from gonghao.crm.search_index import name_grams
+
+    rng = random.Random(5)
+    alphabet = "ab z.张伟ｃé1"
+    for _ in range(3000):
+        folded = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+        windows = [folded[i : i + 3] for i in range(len(folded) - 2)]
+        expected = {folded[i : i + 2] for i in range(len(folded) - 1)}
+        expected |= {w for w in windows if w.isascii()}
+        assert name_grams(folded) == expected, folded
