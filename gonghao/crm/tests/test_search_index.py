@@ -195,12 +195,74 @@ def test_bulk_inserted_customers_are_indexed_by_index_customers(crm):
     assert_same_results("00000012")
 
 
-def test_the_backfill_migration_indexes_existing_customers(crm):
+def test_the_backfill_migrations_index_existing_customers(crm):
     make_customer(crm.rep_a, "迁移前的客户", phone="13700001234")
     make_customer(crm.rep_b, "Before Migration", phone="")
     CustomerGram.objects.all().delete()
-    migration = import_module("gonghao.crm.migrations.0007_fill_customer_search_grams")
-    migration.fill(apps, None)
+    import_module("gonghao.crm.migrations.0007_fill_customer_search_grams").fill(apps, None)
+    import_module("gonghao.crm.migrations.0010_customer_search_latin_trigrams").fill(apps, None)
     index_is_consistent()
     assert_same_results("迁移")
     assert_same_results("0000123")
+    assert_same_results("before mig")
+
+
+def test_the_trigram_migration_adds_latin_trigrams_to_an_index_of_bigrams(crm):
+    migration = import_module("gonghao.crm.migrations.0010_customer_search_latin_trigrams")
+    latin = make_customer(crm.rep_a, "Star Pharma Co.", phone="13700001234")
+    mixed = make_customer(crm.rep_b, "Golden 星辰 ab", phone="")
+    chinese = make_customer(crm.rep_b, "上海张伟科技有限公司", phone="")
+    # The index as the bigram-only version left it.
+    CustomerGram.objects.filter(gram__regex=r"^...$").delete()
+    assert not CustomerGram.objects.filter(gram="r p").exists()
+
+    migration.CHUNK = 2  # several chunks with three customers
+    try:
+        migration.fill(apps, None)
+        migration.fill(apps, None)  # a second run finds them there and adds nothing
+    finally:
+        migration.CHUNK = 5000
+    index_is_consistent()
+    assert CustomerGram.objects.filter(gram="r p").get().customer_id == latin.pk
+    assert set(
+        CustomerGram.objects.filter(
+            customer_id=mixed.pk, gram__in=["gol", "en ", " ab", "n 星"]
+        ).values_list("gram", flat=True)
+    ) == {"gol", "en ", " ab"}
+    assert not CustomerGram.objects.filter(customer_id=chinese.pk, gram__regex=r"^...$").exists()
+
+    migration.empty(apps, None)
+    assert not CustomerGram.objects.filter(gram__regex=r"^...$").exists()
+    assert CustomerGram.objects.filter(gram="ar", customer_id=latin.pk).exists()
+
+
+def test_the_search_drives_from_the_rarest_gram_and_from_a_word_boundary_among_common_ones(
+    crm, monkeypatch
+):
+    from gonghao.crm import search_index
+
+    for n in range(3):
+        make_customer(crm.rep_a, f"Star Pharma {n}")
+        make_customer(crm.rep_a, f"Star Foods {n}")
+    make_customer(crm.rep_a, "Pharma Star")
+    grams = search_index.name_grams("star pharma")
+    # Bigrams inside a trigram are never counted: the trigram holds no more customers.
+    assert "st" in grams and "st" not in search_index._rarest(grams)
+    assert search_index._rarest(grams)[0] == "r p"  # 3 postings; "sta" has 7
+    monkeypatch.setattr(search_index, "PROBE_LIMIT", 2)  # every count saturated
+    assert search_index._rarest(grams)[0] == "r p"
+    assert_same_results("star pharma")
+    assert_same_results("r pharma 1")
+
+
+def test_name_grams_are_the_bigrams_and_every_all_ascii_trigram():
+    from gonghao.crm.search_index import name_grams
+
+    rng = random.Random(5)
+    alphabet = "ab z.张伟ｃé1"
+    for _ in range(3000):
+        folded = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+        windows = [folded[i : i + 3] for i in range(len(folded) - 2)]
+        expected = {folded[i : i + 2] for i in range(len(folded) - 1)}
+        expected |= {w for w in windows if w.isascii()}
+        assert name_grams(folded) == expected, folded
