@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.core.cache import cache
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import gonghao
@@ -98,7 +100,6 @@ def test_cookies_are_secure_by_default(monkeypatch, tmp_path, env, secure):
 
 def test_idle_timeout_is_thirty_minutes_and_slides(logged_in):
     assert django_settings.SESSION_COOKIE_AGE == 1800
-    assert django_settings.SESSION_SAVE_EVERY_REQUEST is True
     expires = _session_row(logged_in).expire_date
     assert abs(expires - (timezone.now() + timedelta(minutes=30))) < timedelta(seconds=30)
 
@@ -109,6 +110,56 @@ def test_idle_timeout_is_thirty_minutes_and_slides(logged_in):
     assert logged_in.get("/").status_code == 200
     expires = _session_row(logged_in).expire_date
     assert expires - timezone.now() > timedelta(minutes=29)
+
+
+def _set_session_end(client: Client, end) -> None:
+    Session.objects.filter(pk=_session_row(client).pk).update(expire_date=end)
+
+
+def test_a_page_within_the_refresh_window_writes_no_session(logged_in):
+    """The sliding expiry is not written on every request: within the first minute of the
+    idle window since the last save, a page reads the session and writes nothing."""
+    assert django_settings.SESSION_SAVE_EVERY_REQUEST is False
+    assert django_settings.GONGHAO_SESSION_REFRESH_SECONDS == 60
+    logged_in.get("/")  # settles what the login left (activity tracking, messages)
+    _set_session_end(logged_in, timezone.now() + timedelta(minutes=29, seconds=30))
+
+    with CaptureQueriesContext(connection) as captured:
+        assert logged_in.get("/").status_code == 200
+
+    writes = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "django_session" in q["sql"] and q["sql"].lstrip().startswith(("UPDATE", "INSERT"))
+    ]
+    assert writes == []
+    end = _session_row(logged_in).expire_date
+    assert end - timezone.now() < timedelta(minutes=29, seconds=31)
+
+
+def test_a_page_past_the_refresh_window_slides_the_end(logged_in):
+    logged_in.get("/")
+    _set_session_end(logged_in, timezone.now() + timedelta(minutes=28, seconds=50))
+
+    assert logged_in.get("/").status_code == 200
+
+    assert _session_row(logged_in).expire_date - timezone.now() > timedelta(minutes=29, seconds=50)
+
+
+def test_idle_expiry_still_ends_a_session_that_skipped_its_writes(logged_in):
+    """Pages within the refresh window do not push the end back: the session still ends
+    GONGHAO_SESSION_IDLE after its last save, never later."""
+    logged_in.get("/")
+    _set_session_end(logged_in, timezone.now() + timedelta(minutes=29, seconds=30))
+    assert logged_in.get("/").status_code == 200
+    end = _session_row(logged_in).expire_date
+
+    _set_session_end(logged_in, timezone.now() - timedelta(seconds=1))  # that end has passed
+    response = logged_in.get("/")
+
+    assert end - timezone.now() <= timedelta(minutes=30)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
 
 
 def test_idle_session_is_over(logged_in):
