@@ -774,17 +774,28 @@ def issue_token(
     return raw, token
 
 
+# What a request's permission and scope checks read about its employee, loaded with it: the
+# department and the one above it (shares to a department "with sub-departments").
+REQUEST_EMPLOYEE_RELATIONS = ("department__parent",)
+
+
 def token_owner(raw: str) -> tuple[Employee, ApiToken] | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = ApiToken.objects.select_related("employee").filter(token_hash=hash_token(raw)).first()
+    token = (
+        ApiToken.objects.select_related(
+            *(f"employee__{relation}" for relation in REQUEST_EMPLOYEE_RELATIONS)
+        )
+        .filter(token_hash=hash_token(raw))
+        .first()
+    )
     if token is None or not token.is_usable:
         return None
     now = clock.now()
     # Write the last use at most once a minute: a token used in a loop must not write each time.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.employee, token
+    return access.bind_to_request(token.employee), token
 
 
 def revoke_token(token: ApiToken, *, actor: Employee) -> None:
