@@ -24,6 +24,7 @@ from gonghao.core.views import (
 
 from . import permissions as perms
 from . import services
+from .constants import CustomerKind, CustomerStatus
 from .contacts_views import contacts_context
 from .exports import export_rows, render_csv
 from .forms import CustomerForm, CustomerSearchForm, OwnerForm
@@ -33,7 +34,19 @@ AUDIT_TRAIL_LENGTH = 20
 
 
 def _rows(customers, actor):
-    return [{"customer": c, "shown": present(c, actor)} for c in customers]
+    # Choice labels translated once per page: get_FOO_display re-reads (and re-translates)
+    # every choice of the field on each call, which showed in the page's profile.
+    kinds = {value: str(label) for value, label in CustomerKind.choices}
+    statuses = {value: str(label) for value, label in CustomerStatus.choices}
+    return [
+        {
+            "customer": c,
+            "shown": present(c, actor),
+            "kind": kinds.get(c.kind, c.kind),
+            "status": statuses.get(c.status, c.status),
+        }
+        for c in customers
+    ]
 
 
 def _filters_from(form: CustomerSearchForm, *, deleted: bool = False) -> CustomerFilter:
