@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
-from django.db import connection
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -253,3 +253,52 @@ def test_api_writes_with_a_session_need_the_csrf_token(employee):
         headers={"X-CSRFToken": client.cookies["csrftoken"].value},
     )
     assert accepted.status_code == 201
+
+
+# --- what a login writes -----------------------------------------------------------------------
+
+
+def _session_writes(captured) -> list[str]:
+    return [
+        q["sql"].split()[0]
+        for q in captured.captured_queries
+        if '"django_session"' in q["sql"] and q["sql"].lstrip().startswith(("INSERT", "UPDATE"))
+    ]
+
+
+def test_a_web_login_writes_its_new_session_once(employee):
+    """The key cycled at login is stored with the login's changes at the end of the request,
+    not inserted and then updated."""
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        assert web_login(client, employee.employee_id).status_code == 302
+
+    assert _session_writes(captured) == ["INSERT"]
+    assert client.get("/").status_code == 200  # the stored session is the one in the cookie
+    assert _session_row(client).get_decoded()
+
+
+def test_a_login_does_not_recheck_every_earlier_session(employee):
+    """Logging in costs the same however many sessions the employee already has; the earlier
+    ones stay listed, and one that ended is dropped from the list at the next login."""
+    from allauth.usersessions.models import UserSession
+
+    from gonghao.accounts.user_sessions import sessions_of
+
+    clients = [Client() for _ in range(4)]
+
+    def login_queries(client) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert web_login(client, employee.employee_id).status_code == 302
+        return len(captured.captured_queries)
+
+    second = [login_queries(client) for client in clients[:2]][1]
+    assert login_queries(clients[2]) == second
+    assert len(sessions_of(employee)) == 3
+
+    ended = _session_row(clients[0]).session_key
+    Session.objects.filter(pk=ended).delete()  # ended elsewhere
+    login_queries(clients[3])
+    assert not UserSession.objects.filter(session_key=ended).exists()
+    listed = {s.session_key for s in sessions_of(employee)}
+    assert listed == {_session_row(c).session_key for c in clients[1:]}
