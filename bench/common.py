@@ -22,7 +22,8 @@ VAR = ROOT / "var" / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PG_NAME = "bench_gonghao"
+# The PostgreSQL bench database; BENCH_PG_NAME keeps sessions sharing one server apart.
+PG_NAME = os.environ.get("BENCH_PG_NAME", "bench_gonghao")
 
 SCALES = {
     "full": {
