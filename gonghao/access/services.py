@@ -44,11 +44,12 @@ def _access(employee: Any) -> _Access | None:
         return None
     cached = getattr(employee, _CACHE_ATTR, None)
     if cached is None:
+        # Without who granted each role: every request reads this, only `explain` shows that.
         cached = _Access(
             list(
                 RoleGrant.objects.in_force()
                 .filter(employee_id=employee.pk)
-                .select_related("role", "granted_by")
+                .select_related("role")
                 .order_by("role__code")
             )
         )
@@ -142,11 +143,15 @@ class Reason:
 def explain(employee: Any, code: str) -> list[Reason]:
     """Every grant in force that gives the employee `code` (empty: they cannot)."""
     _known(code)
-    return [
-        Reason(grant.role, grant)
-        for grant in _grants_in_force(employee)
-        if code in grant.role.permissions
-    ]
+    if employee is None or not getattr(employee, "pk", None) or not employee.is_active:
+        return []
+    grants = (
+        RoleGrant.objects.in_force()
+        .filter(employee_id=employee.pk)
+        .select_related("role", "granted_by")
+        .order_by("role__code")
+    )
+    return [Reason(grant.role, grant) for grant in grants if code in grant.role.permissions]
 
 
 def who_can(code: str) -> list[RoleGrant]:
