@@ -22,8 +22,7 @@ VAR = ROOT / "var" / "bench"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# The PostgreSQL bench database; BENCH_PG_NAME keeps sessions sharing one server apart.
-PG_NAME = os.environ.get("BENCH_PG_NAME", "bench_gonghao")
+PG_NAME = os.environ.get("BENCH_PG_NAME", "bench_gonghao")  # one per checkout benching at once
 
 SCALES = {
     "full": {
