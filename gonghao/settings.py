@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "gonghao.core.middleware.RequestContextMiddleware",
     "gonghao.core.middleware.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "gonghao.accounts.middleware.SlidingSessionExpiryMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "gonghao.core.middleware.ViewerTimeZoneMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -193,7 +194,11 @@ GONGHAO_API_TOKEN_TTL = timedelta(hours=env.int("GONGHAO_API_TOKEN_TTL_HOURS", d
 GONGHAO_SESSION_IDLE = timedelta(minutes=env.int("GONGHAO_SESSION_IDLE_MINUTES", default=30))
 GONGHAO_SESSION_ABSOLUTE = timedelta(hours=env.int("GONGHAO_SESSION_ABSOLUTE_HOURS", default=12))
 SESSION_COOKIE_AGE = int(GONGHAO_SESSION_IDLE.total_seconds())
-SESSION_SAVE_EVERY_REQUEST = True  # sliding idle timeout
+# Sliding idle timeout without a database write per page: a session is saved again (its end
+# moved to GONGHAO_SESSION_IDLE from now) once more than this much of the idle window has been
+# used since its last save (gonghao.accounts.middleware.SlidingSessionExpiryMiddleware).
+SESSION_ENGINE = "gonghao.accounts.session_store"
+GONGHAO_SESSION_REFRESH_SECONDS = env.int("GONGHAO_SESSION_REFRESH_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from .models import DataScope
-from .services import scopes_for
+from .services import request_memo, scopes_for
 
 
 def subordinate_ids(employee: Any) -> set[int]:
@@ -113,7 +113,21 @@ class ScopeReach:
 
 
 def reach_of(employee: Any, permission: str) -> ScopeReach:
-    """What the employee reaches with `permission`: the union over their roles' scopes."""
+    """What the employee reaches with `permission`: the union over their roles' scopes.
+
+    For an employee loaded for a request (`access.services.bind_to_request`) it is worked out
+    once per permission and request; callers must not change the answer.
+    """
+    memo = request_memo(employee)
+    if memo is None:
+        return _reach_of(employee, permission, {})
+    key = ("reach", permission)
+    if key not in memo:
+        memo[key] = _reach_of(employee, permission, memo)
+    return memo[key]
+
+
+def _reach_of(employee: Any, permission: str, memo: dict[Any, Any]) -> ScopeReach:
     scopes = scopes_for(employee, permission)
     reach = ScopeReach()
     if not scopes:
@@ -124,11 +138,15 @@ def reach_of(employee: Any, permission: str) -> ScopeReach:
     if DataScope.OWN in scopes or DataScope.SUBORDINATES in scopes:
         reach.owner_ids.add(employee.pk)
     if DataScope.SUBORDINATES in scopes:
-        reach.owner_ids |= subordinate_ids(employee)
+        if "subordinates" not in memo:
+            memo["subordinates"] = subordinate_ids(employee)
+        reach.owner_ids |= memo["subordinates"]
     department = getattr(employee, "department", None)
     if department is not None:
         if DataScope.DEPARTMENT_TREE in scopes:
-            reach.department_ids |= department.descendant_ids()
+            if "department_tree" not in memo:
+                memo["department_tree"] = department.descendant_ids()
+            reach.department_ids |= memo["department_tree"]
         elif DataScope.DEPARTMENT in scopes:
             reach.department_ids.add(department.pk)
     for provider in _DIRECT_PROVIDERS.get(permission, ()):

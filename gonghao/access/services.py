@@ -20,27 +20,66 @@ from .catalogue import HIDEABLE_FIELDS, PERMISSIONS
 from .models import DataScope, Role, RoleGrant, SodRule
 
 _CACHE_ATTR = "_gonghao_grants"
+_REQUEST_MEMO_ATTR = "_gonghao_request_memo"
 
 
-def _grants_in_force(employee: Any) -> list[RoleGrant]:
+class _Access:
+    """An employee's grants in force and what follows from them alone (permissions, hidden
+    fields), worked out once and kept on the employee instance."""
+
+    __slots__ = ("grants", "hidden", "permissions")
+
+    def __init__(self, grants: list[RoleGrant]) -> None:
+        self.grants = grants
+        codes: set[str] = set()
+        for grant in grants:
+            codes.update(grant.role.permissions)
+        self.permissions = frozenset(codes)
+        self.hidden: dict[str, frozenset[str]] = {}
+
+
+def _access(employee: Any) -> _Access | None:
     """The employee's grants in force, with roles; cached on the instance for one request."""
     if employee is None or not getattr(employee, "pk", None) or not employee.is_active:
-        return []
+        return None
     cached = getattr(employee, _CACHE_ATTR, None)
     if cached is None:
-        cached = list(
-            RoleGrant.objects.in_force()
-            .filter(employee_id=employee.pk)
-            .select_related("role", "granted_by")
-            .order_by("role__code")
+        # Without who granted each role: every request reads this, only `explain` shows that.
+        cached = _Access(
+            list(
+                RoleGrant.objects.in_force()
+                .filter(employee_id=employee.pk)
+                .select_related("role")
+                .order_by("role__code")
+            )
         )
         setattr(employee, _CACHE_ATTR, cached)
     return cached
 
 
+def _grants_in_force(employee: Any) -> list[RoleGrant]:
+    access = _access(employee)
+    return access.grants if access is not None else []
+
+
+def bind_to_request(employee: Any) -> Any:
+    """Mark an employee instance as loaded for one request (a session's or a token's), so
+    answers derived from the organisation (data scopes) are worked out once per request and
+    kept on it (`request_memo`). Instances held longer never keep them."""
+    setattr(employee, _REQUEST_MEMO_ATTR, {})
+    return employee
+
+
+def request_memo(employee: Any) -> dict[Any, Any] | None:
+    """The per-request memo of an employee bound to a request, else None."""
+    return getattr(employee, _REQUEST_MEMO_ATTR, None)
+
+
 def forget_cached_permissions(employee: Any) -> None:
     if employee is not None and hasattr(employee, _CACHE_ATTR):
         delattr(employee, _CACHE_ATTR)
+    if request_memo(employee) is not None:
+        setattr(employee, _REQUEST_MEMO_ATTR, {})
 
 
 def roles_of(employee: Any) -> list[Role]:
@@ -48,10 +87,8 @@ def roles_of(employee: Any) -> list[Role]:
 
 
 def permissions_of(employee: Any) -> frozenset[str]:
-    codes: set[str] = set()
-    for role in roles_of(employee):
-        codes.update(role.permissions)
-    return frozenset(codes)
+    access = _access(employee)
+    return access.permissions if access is not None else frozenset()
 
 
 def _known(code: str) -> str:
@@ -81,13 +118,17 @@ def hidden_fields_for(employee: Any, code: str) -> frozenset[str]:
     A field is hidden only when every role granting `code` hides it: one role that shows it
     is enough to see it.
     """
-    roles = [role for role in roles_of(employee) if code in role.permissions]
-    if not roles:
+    access = _access(employee)
+    if access is None:
         return frozenset()
-    hidden = set(roles[0].hidden_fields)
-    for role in roles[1:]:
-        hidden &= set(role.hidden_fields)
-    return frozenset(hidden)
+    hidden = access.hidden.get(code)
+    if hidden is None:
+        roles = [grant.role for grant in access.grants if code in grant.role.permissions]
+        found = set(roles[0].hidden_fields) if roles else set()
+        for role in roles[1:]:
+            found &= set(role.hidden_fields)
+        hidden = access.hidden[code] = frozenset(found)
+    return hidden
 
 
 # --- the "why" explainer -----------------------------------------------------------------------
@@ -102,11 +143,15 @@ class Reason:
 def explain(employee: Any, code: str) -> list[Reason]:
     """Every grant in force that gives the employee `code` (empty: they cannot)."""
     _known(code)
-    return [
-        Reason(grant.role, grant)
-        for grant in _grants_in_force(employee)
-        if code in grant.role.permissions
-    ]
+    if employee is None or not getattr(employee, "pk", None) or not employee.is_active:
+        return []
+    grants = (
+        RoleGrant.objects.in_force()
+        .filter(employee_id=employee.pk)
+        .select_related("role", "granted_by")
+        .order_by("role__code")
+    )
+    return [Reason(grant.role, grant) for grant in grants if code in grant.role.permissions]
 
 
 def who_can(code: str) -> list[RoleGrant]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
 
+from gonghao.access.services import bind_to_request
 from gonghao.core.errors import GonghaoError
 
 from . import services
+from .models import Employee
 
 
 class EmployeeBackend(ModelBackend):
@@ -17,6 +19,17 @@ class EmployeeBackend(ModelBackend):
             return services.authenticate_employee(employee_id or username or "", password or "")
         except GonghaoError:
             return None
+
+    def get_user(self, user_id):
+        """The session's employee, loaded for this request only (see `bind_to_request`)."""
+        employee = (
+            Employee._default_manager.select_related(*services.REQUEST_EMPLOYEE_RELATIONS)
+            .filter(pk=user_id)
+            .first()
+        )
+        if employee is None or not self.user_can_authenticate(employee):
+            return None
+        return bind_to_request(employee)
 
     def get_user_permissions(self, user_obj, obj=None):
         return set()

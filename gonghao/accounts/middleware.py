@@ -1,4 +1,5 @@
-"""Session rules: absolute lifetime, and a forced password change before anything else."""
+"""Session rules: throttled sliding expiry, absolute lifetime, and a forced password change
+before anything else."""
 
 from __future__ import annotations
 
@@ -18,6 +19,33 @@ from .signals import SESSION_STARTED_KEY
 
 # Paths a session may reach while a password change is pending.
 _ALLOWED_DURING_CHANGE = ("/accounts/password/change/", "/accounts/logout/", "/i18n/", "/static/")
+
+
+class SlidingSessionExpiryMiddleware:
+    """The sliding idle timeout without a write on every request: an unchanged session is
+    saved (moving its end to GONGHAO_SESSION_IDLE from now) once more than
+    GONGHAO_SESSION_REFRESH_SECONDS of its idle window has been used since it was last saved.
+
+    Sits just inside Django's SessionMiddleware, which saves modified sessions on the way out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if (
+            session is not None
+            and session.accessed
+            and not session.modified
+            and session.session_key
+            and not session.is_empty()
+        ):
+            used = getattr(session, "idle_window_used", lambda: None)()
+            if used is not None and used > settings.GONGHAO_SESSION_REFRESH_SECONDS:
+                session.modified = True
+        return response
 
 
 class SessionLifetimeMiddleware:

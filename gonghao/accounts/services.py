@@ -467,7 +467,14 @@ def authenticate_employee(raw_employee_id: str, password: str) -> Employee:
     transaction, then raised. Unknown 工号 and wrong passwords get the same answer and spend
     the same hashing time, and unknown 工号 "lock" too, so nothing tells them apart.
     """
+    return _authenticate_password(raw_employee_id, password)[0]
+
+
+def _authenticate_password(raw_employee_id: str, password: str) -> tuple[Employee, bool]:
+    """`authenticate_employee`, also telling whether the employee has a second factor (read
+    while checking, so the API login need not ask the database again)."""
     ip = context.current().client_ip
+    has_second_factor = False
     employee_id = employee_ids.normalise(raw_employee_id)
     failure: _Failure | None = None
     employee: Employee | None = None
@@ -499,14 +506,15 @@ def authenticate_employee(raw_employee_id: str, password: str) -> Employee:
         else:
             # With a second factor, the count is cleared only once that passes too: a known
             # password must not reset the count of guessed codes.
-            if not second_factors.has_any_authenticator(employee):
+            has_second_factor = second_factors.has_any_authenticator(employee)
+            if not has_second_factor:
                 _clear_failures(employee)
             _flag_expired_password(employee)
     if failure is not None:
         if failure.reason in ("wrong_password", "unknown_employee_id"):
             _count_failure(_ip_failures_key(ip), settings.GONGHAO_IP_FAILURE_WINDOW)
         raise failure.error
-    return employee
+    return employee, has_second_factor
 
 
 def _clear_failures(employee: Employee) -> None:
@@ -550,12 +558,11 @@ def _flag_expired_password(employee: Employee) -> None:
         employee.save(update_fields=["must_change_password"])
 
 
-def record_login(employee: Employee, *, stamp_last_login: bool) -> None:
-    """Audit a completed login; the web path has Django stamp last_login itself."""
+def record_login(employee: Employee) -> None:
+    """Stamp the employee's last login and audit it, in one transaction (web and API)."""
     with transaction.atomic():
-        if stamp_last_login:
-            employee.last_login = clock.now()
-            Employee.objects.filter(pk=employee.pk).update(last_login=employee.last_login)
+        employee.last_login = clock.now()
+        Employee.objects.filter(pk=employee.pk).update(last_login=employee.last_login)
         record(audit_actions.LOGIN_SUCCEEDED, actor=employee, target=employee)
 
 
@@ -618,7 +625,7 @@ def authenticate_with_second_factor(
     confirms a password to someone who lacks the second factor.
     """
     try:
-        employee = authenticate_employee(raw_employee_id, password)
+        employee, has_second_factor = _authenticate_password(raw_employee_id, password)
     except InvalidCredentials as error:
         if not otp and _has_second_factor_by_id(raw_employee_id):
             raise second_factors.SecondFactorRequired() from error
@@ -632,7 +639,7 @@ def authenticate_with_second_factor(
             if not second_factors.check_code(inactive, otp):
                 raise second_factors.InvalidSecondFactor() from error
         raise
-    if second_factors.has_any_authenticator(employee):
+    if has_second_factor:
         if not otp:
             with transaction.atomic():
                 _record_failure(employee.employee_id, "second_factor_required", employee)
@@ -659,7 +666,7 @@ def login_for_token(
         raise PasswordChangeRequired()
     with transaction.atomic():
         raw, token = issue_token(employee, name=name or "login")
-        record_login(employee, stamp_last_login=True)
+        record_login(employee)
     return raw, token
 
 
@@ -810,17 +817,28 @@ def issue_token(
     return raw, token
 
 
+# What a request's permission and scope checks read about its employee, loaded with it: the
+# department and the one above it (shares to a department "with sub-departments").
+REQUEST_EMPLOYEE_RELATIONS = ("department__parent",)
+
+
 def token_owner(raw: str) -> tuple[Employee, ApiToken] | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = ApiToken.objects.select_related("employee").filter(token_hash=hash_token(raw)).first()
+    token = (
+        ApiToken.objects.select_related(
+            *(f"employee__{relation}" for relation in REQUEST_EMPLOYEE_RELATIONS)
+        )
+        .filter(token_hash=hash_token(raw))
+        .first()
+    )
     if token is None or not token.is_usable:
         return None
     now = clock.now()
     # Write the last use at most once a minute: a token used in a loop must not write each time.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.employee, token
+    return access.bind_to_request(token.employee), token
 
 
 def revoke_token(token: ApiToken, *, actor: Employee) -> None:

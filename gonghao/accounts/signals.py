@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.signals import authentication_step_completed
+from allauth.account.signals import user_logged_in as allauth_user_logged_in
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.dispatch import receiver
 from gonghao.audit.services import record
 from gonghao.core import clock
 
-from . import audit_actions, services, stepup
+from . import audit_actions, services, stepup, user_sessions
 
 SESSION_STARTED_KEY = "gonghao_session_started"
 
@@ -27,9 +28,15 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[SESSION_STARTED_KEY] = clock.now().timestamp()
         stepup.mark_session_authenticated(request.session)
-    services.record_login(user, stamp_last_login=False)
+    services.record_login(user)  # Django's own last-login stamp is disconnected (apps.py)
     if user.failed_login_count or user.lockout_count or user.locked_until:
         services.clear_failures_after_second_factor(user)
+
+
+@receiver(allauth_user_logged_in, dispatch_uid="gonghao_web_login_session")
+def on_web_login(sender, request, user, **kwargs) -> None:
+    """A login through allauth's flows (as allauth.usersessions did): track its session."""
+    user_sessions.track_new_session(request, user)
 
 
 @receiver(user_logged_out, dispatch_uid="gonghao_logout_audit")

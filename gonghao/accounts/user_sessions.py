@@ -70,6 +70,26 @@ def sessions_of(employee: Employee) -> list[Any]:
     return sorted(sessions, key=lambda s: s.last_seen_at, reverse=True)
 
 
+def track_new_session(request: Any, employee: Employee) -> None:
+    """Record the session a web login opened, for "My security" and for ending it later.
+
+    This is allauth.usersessions' `user_logged_in` receiver (disconnected in
+    gonghao.accounts.apps) without its cost: allauth first re-checks every earlier session row
+    of the employee one by one (three queries each: is it stored, load it, load its user), so
+    each login was slower than the last. Here the rows whose stored session is gone or past its
+    end go in one statement; `sessions_of` still checks the rest one by one whenever sessions
+    are listed or ended.
+    """
+    from allauth.usersessions.models import UserSession
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    with transaction.atomic():
+        UserSession.objects.filter(user_id=employee.pk).exclude(session_key__in=live).delete()
+        UserSession.objects.create_from_request(request, user=employee)
+
+
 def sessions_for(actor: Any, employee: Employee) -> list[Any]:
     """Permission-checked: one's own sessions, or anyone's with session.manage."""
     if not _may_manage(actor, employee):

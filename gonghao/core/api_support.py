@@ -9,7 +9,13 @@ from typing import Annotated, Any
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    model_validator,
+)
 
 from gonghao.core import context
 
@@ -103,6 +109,24 @@ class EmployeeSessionAuth(SessionAuth):
 
 
 API_AUTH = [TokenAuth(), EmployeeSessionAuth()]
+
+
+class BodySchema(Schema):
+    """A response body that endpoints build as plain dicts (lists of many rows).
+
+    ninja wraps every object it validates in a getter that resolves each field through Django
+    (managers, callables, files); for a page of 50 rows that costs more than the query. A dict
+    needs none of it and goes to pydantic as it is; anything else is validated as by ninja.
+    """
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(
+        cls, values: Any, handler: ModelWrapValidatorHandler[Any], info: ValidationInfo
+    ) -> Any:
+        if isinstance(values, dict):
+            return handler(values)
+        return Schema._run_root_validator.__func__(cls, values, handler, info)
 
 
 class Page(Schema):

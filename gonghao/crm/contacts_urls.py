@@ -14,6 +14,7 @@ urlpatterns = [
         views.contact_reveal,
         name="contact_reveal",
     ),
+    path("<int:customer_id>/timeline/", views.customer_timeline, name="customer_timeline"),
     path(
         "<int:customer_id>/interactions/new/",
         views.interaction_create,

@@ -211,6 +211,15 @@ def contact_reveal(request: HttpRequest, contact_id: int, field: str):
 
 @login_required
 @domain_errors_as_pages
+def customer_timeline(request: HttpRequest, customer_id: int):
+    """The follow-ups card of the customer page, loaded with hx-get after the page itself."""
+    actor = request.user
+    customer = get_customer_for(actor, customer_id)
+    return render(request, "crm/_timeline.html", timeline_context(actor, customer))
+
+
+@login_required
+@domain_errors_as_pages
 def interaction_create(request: HttpRequest, customer_id: int):
     """GET: the form page. POST: record; htmx gets the refreshed timeline fragment."""
     actor = request.user

@@ -133,7 +133,8 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
             }
         )
     hidden = hidden_fields_for(actor, visible_permission)
-    queryset = Customer.objects.select_related("owner", "owner_department")
+    # Lists show the owner's 工号 and name; the department is used by its id only.
+    queryset = Customer.objects.select_related("owner")
     queryset = queryset.filter(deleted_at__isnull=not filters.deleted)
     queryset = restrict(queryset, actor, visible_permission)
     text = filters.q.strip()

@@ -7,15 +7,17 @@ from datetime import datetime
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
+from gonghao.core.api_support import BodySchema
+
 from .constants import CustomerKind, CustomerStatus
 
 
-class OwnerRef(Schema):
+class OwnerRef(BodySchema):
     employee_id: str
     name: str
 
 
-class CustomerOut(Schema):
+class CustomerOut(BodySchema):
     id: int
     kind: str
     name: str
@@ -37,7 +39,7 @@ class CustomerOut(Schema):
     deleted_at: datetime | None = None
 
 
-class CustomerListOut(Schema):
+class CustomerListOut(BodySchema):
     items: list[CustomerOut]
     count: int
 

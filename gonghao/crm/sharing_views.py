@@ -112,6 +112,16 @@ def _back_to_shares(customer_id: int):
 
 @login_required
 @domain_errors_as_pages
+def customer_shares_card(request: HttpRequest, customer_id: int):
+    """The shares card of the customer page, loaded with hx-get after the page itself: every
+    viewer sees it; the form and revoke buttons only for who may share."""
+    actor = request.user
+    customer = get_customer_for(actor, customer_id)
+    return render(request, "crm/_shares.html", sharing_context(actor, customer))
+
+
+@login_required
+@domain_errors_as_pages
 def customer_shares(request: HttpRequest, customer_id: int):
     """GET: the share form page. POST: share; htmx gets the refreshed card."""
     actor = request.user

@@ -13,7 +13,13 @@ urlpatterns = [
     path("<int:customer_id>/transfer/", views.customer_transfer, name="customer_transfer"),
     path("<int:customer_id>/reveal/<str:field>/", views.customer_reveal, name="customer_reveal"),
     path("pool/", sharing_views.customer_pool, name="customer_pool"),
+    path("<int:customer_id>/audit-trail/", views.customer_audit_trail, name="customer_audit_trail"),
     path("<int:customer_id>/shares/", sharing_views.customer_shares, name="customer_shares"),
+    path(
+        "<int:customer_id>/shares/card/",
+        sharing_views.customer_shares_card,
+        name="customer_shares_card",
+    ),
     path(
         "<int:customer_id>/shares/<int:share_id>/revoke/",
         sharing_views.customer_share_revoke,

@@ -24,17 +24,29 @@ from gonghao.core.views import (
 
 from . import permissions as perms
 from . import services
-from .contacts_views import contacts_context, timeline_context
+from .constants import CustomerKind, CustomerStatus
+from .contacts_views import contacts_context
 from .exports import export_rows, render_csv
 from .forms import CustomerForm, CustomerSearchForm, OwnerForm
 from .queries import CustomerFilter, customers_for, get_customer_for, present
-from .sharing_views import sharing_context
 
 AUDIT_TRAIL_LENGTH = 20
 
 
 def _rows(customers, actor):
-    return [{"customer": c, "shown": present(c, actor)} for c in customers]
+    # Choice labels translated once per page: get_FOO_display re-reads (and re-translates)
+    # every choice of the field on each call, which showed in the page's profile.
+    kinds = {value: str(label) for value, label in CustomerKind.choices}
+    statuses = {value: str(label) for value, label in CustomerStatus.choices}
+    return [
+        {
+            "customer": c,
+            "shown": present(c, actor),
+            "kind": kinds.get(c.kind, c.kind),
+            "status": statuses.get(c.status, c.status),
+        }
+        for c in customers
+    ]
 
 
 def _filters_from(form: CustomerSearchForm, *, deleted: bool = False) -> CustomerFilter:
@@ -79,6 +91,9 @@ def customer_list(request: HttpRequest):
 @login_required
 @domain_errors_as_pages
 def customer_detail(request: HttpRequest, customer_id: int):
+    """The customer 360: details and contacts in the page; follow-ups, shares and (for
+    auditors) the audit trail are cards loaded with hx-get after it, each its own request, so
+    the audited page read stays a fixed, small number of queries."""
     actor = request.user
     customer = get_customer_for(actor, customer_id)
     services.record_view(customer, actor=actor)
@@ -88,14 +103,6 @@ def customer_detail(request: HttpRequest, customer_id: int):
             customer.owner_id, customer.owner_department_id, customer.pk
         )
 
-    audit_trail = None
-    if has_permission(actor, "audit.view"):
-        from gonghao.audit.queries import AuditFilter, events_for
-
-        trail = AuditFilter(target_type="crm.customer", target_id=str(customer.pk))
-        audit_trail = list(events_for(actor, trail)[:AUDIT_TRAIL_LENGTH])
-    contacts_block = contacts_context(actor, customer)
-    live_contacts = [entry["contact"] for entry in contacts_block["contacts"]]
     return render(
         request,
         "crm/customer_detail.html",
@@ -106,12 +113,27 @@ def customer_detail(request: HttpRequest, customer_id: int):
             "can_delete": may(perms.DELETE),
             "can_transfer": may(perms.TRANSFER),
             "can_reveal": may(perms.VIEW_SENSITIVE),
-            # The customer 360: contacts, follow-ups, and the audit trail for auditors.
-            **contacts_block,
-            **timeline_context(actor, customer, contacts=live_contacts),
-            **sharing_context(actor, customer),
-            "audit_trail": audit_trail,
+            "can_view_audit": has_permission(actor, "audit.view"),
+            **contacts_context(actor, customer),
         },
+    )
+
+
+@login_required
+@domain_errors_as_pages
+def customer_audit_trail(request: HttpRequest, customer_id: int):
+    """The audit-trail card of the customer page (audit.view holders), loaded with hx-get."""
+    from gonghao.audit.queries import AuditFilter, events_for
+
+    actor = request.user
+    customer = get_customer_for(actor, customer_id)
+    if not has_permission(actor, "audit.view"):
+        return render(request, "403.html", status=403)
+    trail = AuditFilter(target_type="crm.customer", target_id=str(customer.pk))
+    return render(
+        request,
+        "crm/_audit_trail.html",
+        {"audit_trail": list(events_for(actor, trail)[:AUDIT_TRAIL_LENGTH])},
     )
 
 

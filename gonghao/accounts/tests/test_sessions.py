@@ -10,7 +10,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import gonghao
@@ -98,7 +100,6 @@ def test_cookies_are_secure_by_default(monkeypatch, tmp_path, env, secure):
 
 def test_idle_timeout_is_thirty_minutes_and_slides(logged_in):
     assert django_settings.SESSION_COOKIE_AGE == 1800
-    assert django_settings.SESSION_SAVE_EVERY_REQUEST is True
     expires = _session_row(logged_in).expire_date
     assert abs(expires - (timezone.now() + timedelta(minutes=30))) < timedelta(seconds=30)
 
@@ -109,6 +110,56 @@ def test_idle_timeout_is_thirty_minutes_and_slides(logged_in):
     assert logged_in.get("/").status_code == 200
     expires = _session_row(logged_in).expire_date
     assert expires - timezone.now() > timedelta(minutes=29)
+
+
+def _set_session_end(client: Client, end) -> None:
+    Session.objects.filter(pk=_session_row(client).pk).update(expire_date=end)
+
+
+def test_a_page_within_the_refresh_window_writes_no_session(logged_in):
+    """The sliding expiry is not written on every request: within the first minute of the
+    idle window since the last save, a page reads the session and writes nothing."""
+    assert django_settings.SESSION_SAVE_EVERY_REQUEST is False
+    assert django_settings.GONGHAO_SESSION_REFRESH_SECONDS == 60
+    logged_in.get("/")  # settles what the login left (activity tracking, messages)
+    _set_session_end(logged_in, timezone.now() + timedelta(minutes=29, seconds=30))
+
+    with CaptureQueriesContext(connection) as captured:
+        assert logged_in.get("/").status_code == 200
+
+    writes = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "django_session" in q["sql"] and q["sql"].lstrip().startswith(("UPDATE", "INSERT"))
+    ]
+    assert writes == []
+    end = _session_row(logged_in).expire_date
+    assert end - timezone.now() < timedelta(minutes=29, seconds=31)
+
+
+def test_a_page_past_the_refresh_window_slides_the_end(logged_in):
+    logged_in.get("/")
+    _set_session_end(logged_in, timezone.now() + timedelta(minutes=28, seconds=50))
+
+    assert logged_in.get("/").status_code == 200
+
+    assert _session_row(logged_in).expire_date - timezone.now() > timedelta(minutes=29, seconds=50)
+
+
+def test_idle_expiry_still_ends_a_session_that_skipped_its_writes(logged_in):
+    """Pages within the refresh window do not push the end back: the session still ends
+    GONGHAO_SESSION_IDLE after its last save, never later."""
+    logged_in.get("/")
+    _set_session_end(logged_in, timezone.now() + timedelta(minutes=29, seconds=30))
+    assert logged_in.get("/").status_code == 200
+    end = _session_row(logged_in).expire_date
+
+    _set_session_end(logged_in, timezone.now() - timedelta(seconds=1))  # that end has passed
+    response = logged_in.get("/")
+
+    assert end - timezone.now() <= timedelta(minutes=30)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
 
 
 def test_idle_session_is_over(logged_in):
@@ -202,3 +253,52 @@ def test_api_writes_with_a_session_need_the_csrf_token(employee):
         headers={"X-CSRFToken": client.cookies["csrftoken"].value},
     )
     assert accepted.status_code == 201
+
+
+# --- what a login writes -----------------------------------------------------------------------
+
+
+def _session_writes(captured) -> list[str]:
+    return [
+        q["sql"].split()[0]
+        for q in captured.captured_queries
+        if '"django_session"' in q["sql"] and q["sql"].lstrip().startswith(("INSERT", "UPDATE"))
+    ]
+
+
+def test_a_web_login_writes_its_new_session_once(employee):
+    """The key cycled at login is stored with the login's changes at the end of the request,
+    not inserted and then updated."""
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        assert web_login(client, employee.employee_id).status_code == 302
+
+    assert _session_writes(captured) == ["INSERT"]
+    assert client.get("/").status_code == 200  # the stored session is the one in the cookie
+    assert _session_row(client).get_decoded()
+
+
+def test_a_login_does_not_recheck_every_earlier_session(employee):
+    """Logging in costs the same however many sessions the employee already has; the earlier
+    ones stay listed, and one that ended is dropped from the list at the next login."""
+    from allauth.usersessions.models import UserSession
+
+    from gonghao.accounts.user_sessions import sessions_of
+
+    clients = [Client() for _ in range(4)]
+
+    def login_queries(client) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert web_login(client, employee.employee_id).status_code == 302
+        return len(captured.captured_queries)
+
+    second = [login_queries(client) for client in clients[:2]][1]
+    assert login_queries(clients[2]) == second
+    assert len(sessions_of(employee)) == 3
+
+    ended = _session_row(clients[0]).session_key
+    Session.objects.filter(pk=ended).delete()  # ended elsewhere
+    login_queries(clients[3])
+    assert not UserSession.objects.filter(session_key=ended).exists()
+    listed = {s.session_key for s in sessions_of(employee)}
+    assert listed == {_session_row(c).session_key for c in clients[1:]}

@@ -265,6 +265,15 @@ PAGES: dict[str, str] = {
     "GET customers/<int:customer_id>/": (
         "anon=login security_admin=403 auditor=403 marketer=403 nobody=403 out=404 *=200"
     ),
+    # The cards loaded into the customer page after it: the page's own rules; the audit trail
+    # also needs audit.view.
+    "GET customers/<int:customer_id>/timeline/": (
+        "anon=login security_admin=403 auditor=403 marketer=403 nobody=403 out=404 *=200"
+    ),
+    "GET customers/<int:customer_id>/shares/card/": (
+        "anon=login security_admin=403 auditor=403 marketer=403 nobody=403 out=404 *=200"
+    ),
+    "GET customers/<int:customer_id>/audit-trail/": "anon=login out=404 *=403",
     "GET customers/<int:customer_id>/edit/": "anon=login head=200 rep_a=200 out=404 *=403",
     "POST customers/<int:customer_id>/delete/": "anon=login head=302 out=404 *=403",
     "POST customers/<int:customer_id>/restore/": "anon=login admin=404 *=403",

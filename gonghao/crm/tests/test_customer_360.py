@@ -54,15 +54,22 @@ def test_rep_sees_the_whole_360_with_every_action(crm, filled):
     assert f"/customers/contacts/{filled.pk}/edit/" in html
     assert f"/customers/contacts/{filled.pk}/delete/" in html
     assert f"/customers/contacts/{filled.pk}/reveal/phone/" in html
-    # The timeline, newest first, with 工号 and name, and the record form.
-    assert [i.content for i in response.context["interactions"]] == ["报修", "上门拜访"]
-    assert crm.agent.employee_id in html and "陈客服" in html
-    assert crm.rep_a.employee_id in html
-    assert 'data-testid="interaction-form"' in html
-    # The teammate's placeholder, and no audit trail without audit.view.
+    # The cards loaded after the page: opportunities, follow-ups, shares; no audit trail
+    # without audit.view.
     assert 'id="customer-opportunities"' in html
-    assert 'data-testid="audit-trail"' not in html
-    assert response.context["audit_trail"] is None
+    assert f'hx-get="/customers/{crm.customer_a.pk}/timeline/"' in html
+    assert f'hx-get="/customers/{crm.customer_a.pk}/shares/card/"' in html
+    assert "/audit-trail/" not in html
+    # The timeline card, newest first, with 工号 and name, and the record form.
+    card = browser(crm.rep_a).get(f"/customers/{crm.customer_a.pk}/timeline/")
+    assert card.status_code == 200
+    assert [i.content for i in card.context["interactions"]] == ["报修", "上门拜访"]
+    timeline = card.content.decode()
+    assert timeline.lstrip().startswith('<div id="timeline"')
+    assert crm.agent.employee_id in timeline and "陈客服" in timeline
+    assert crm.rep_a.employee_id in timeline
+    assert 'data-testid="interaction-form"' in timeline
+    assert browser(crm.rep_a).get(f"/customers/{crm.customer_a.pk}/audit-trail/").status_code == 403
 
 
 def test_agent_sees_and_records_but_cannot_change_contacts(crm, filled):
@@ -73,17 +80,20 @@ def test_agent_sees_and_records_but_cannot_change_contacts(crm, filled):
     assert "/contacts/new/" not in html
     assert f"/customers/contacts/{filled.pk}/edit/" not in html
     assert "/reveal/" not in html
-    assert 'data-testid="interaction-form"' in html
+    timeline = browser(crm.agent).get(f"/customers/{crm.customer_a.pk}/timeline/")
+    assert 'data-testid="interaction-form"' in timeline.content.decode()
 
 
 def test_admin_reads_only(crm, filled):
     response = browser(crm.admin).get(f"/customers/{crm.customer_a.pk}/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "李经理" in html and "上门拜访" in html
+    assert "李经理" in html
     assert "/contacts/new/" not in html and "/reveal/" not in html
-    assert 'data-testid="interaction-form"' not in html
-    assert response.context["can_record"] is False
+    timeline = browser(crm.admin).get(f"/customers/{crm.customer_a.pk}/timeline/")
+    assert "上门拜访" in timeline.content.decode()
+    assert 'data-testid="interaction-form"' not in timeline.content.decode()
+    assert timeline.context["can_record"] is False
 
 
 def test_head_may_edit_and_reveal(crm, filled):
@@ -91,13 +101,19 @@ def test_head_may_edit_and_reveal(crm, filled):
     assert response.context["can_edit_contacts"] and response.context["can_reveal_contacts"]
 
 
+CARDS = ("", "timeline/", "shares/card/", "audit-trail/")
+
+
+@pytest.mark.parametrize("card", CARDS)
 @pytest.mark.parametrize("role", ["auditor", "security_admin", "marketer", "nobody"])
-def test_no_customer_view_no_page(crm, filled, role):
-    assert browser(getattr(crm, role)).get(f"/customers/{crm.customer_a.pk}/").status_code == 403
+def test_no_customer_view_no_page(crm, filled, role, card):
+    page = f"/customers/{crm.customer_a.pk}/{card}"
+    assert browser(getattr(crm, role)).get(page).status_code == 403
 
 
-def test_out_of_scope_is_404(crm, filled):
-    assert browser(crm.rep_a).get(f"/customers/{crm.customer_c.pk}/").status_code == 404
+@pytest.mark.parametrize("card", CARDS)
+def test_out_of_scope_is_404(crm, filled, card):
+    assert browser(crm.rep_a).get(f"/customers/{crm.customer_c.pk}/{card}").status_code == 404
 
 
 def test_audit_trail_for_audit_view_holders(crm, filled):
@@ -105,7 +121,11 @@ def test_audit_trail_for_audit_view_holders(crm, filled):
     auditing_agent = make_employee(
         "钱审计", roles=("auditor", "customer_service"), department=crm.service
     )
-    response = browser(auditing_agent).get(f"/customers/{crm.customer_a.pk}/")
+    client = browser(auditing_agent)
+    page = client.get(f"/customers/{crm.customer_a.pk}/")
+    assert page.status_code == 200
+    assert f'hx-get="/customers/{crm.customer_a.pk}/audit-trail/"' in page.content.decode()
+    response = client.get(f"/customers/{crm.customer_a.pk}/audit-trail/")
     assert response.status_code == 200
     trail = response.context["audit_trail"]
     # The page view itself is the newest event (reads are audited: GONGHAO_AUDIT_READS).
@@ -125,7 +145,9 @@ def test_audit_trail_is_limited_to_the_latest_20(crm, filled):
     for n in range(25):
         contact_services.update_contact(filled.pk, actor=crm.rep_a, data={"title": f"title {n}"})
     viewer = make_employee("孙审计", roles=("auditor", "customer_service"), department=crm.service)
-    trail = browser(viewer).get(f"/customers/{crm.customer_a.pk}/").context["audit_trail"]
+    client = browser(viewer)
+    client.get(f"/customers/{crm.customer_a.pk}/")
+    trail = client.get(f"/customers/{crm.customer_a.pk}/audit-trail/").context["audit_trail"]
     assert len(trail) == 20
     assert trail[1].params == {"contact": "李经理"}
     assert trail[0].seq > trail[-1].seq

@@ -219,8 +219,8 @@ def test_release_refusals(crm):
 def test_release_page(crm, client):
     a = crm.customer_a
     client.force_login(crm.rep_a)
-    detail = client.get(f"/customers/{a.pk}/").content.decode()
-    assert f"/customers/{a.pk}/release/" in detail
+    card = client.get(f"/customers/{a.pk}/shares/card/").content.decode()
+    assert f"/customers/{a.pk}/release/" in card
     assert client.get(f"/customers/{a.pk}/release/").status_code == 200
     empty = client.post(f"/customers/{a.pk}/release/", {"reason": ""})
     assert empty.status_code == 200 and "invalid-feedback" in empty.content.decode()
@@ -230,7 +230,7 @@ def test_release_page(crm, client):
     client.force_login(crm.agent)
     assert client.get(f"/customers/{crm.customer_b.pk}/release/").status_code == 403
     assert f"/customers/{crm.customer_b.pk}/release/" not in (
-        client.get(f"/customers/{crm.customer_b.pk}/").content.decode()
+        client.get(f"/customers/{crm.customer_b.pk}/shares/card/").content.decode()
     )
 
 

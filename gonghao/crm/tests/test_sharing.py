@@ -311,7 +311,11 @@ def browser(employee) -> Client:
 def test_shares_card_form_and_revoke_on_the_360_page(crm):
     a = crm.customer_a
     owner = browser(crm.rep_a)
-    html = owner.get(f"/customers/{a.pk}/").content.decode()
+    assert (
+        f'hx-get="/customers/{a.pk}/shares/card/"'
+        in owner.get(f"/customers/{a.pk}/").content.decode()
+    )
+    html = owner.get(f"/customers/{a.pk}/shares/card/").content.decode()
     assert 'id="shares"' in html and "Not shared with anyone." in html
     assert f'action="/customers/{a.pk}/shares/"' in html
     response = owner.post(
@@ -319,7 +323,7 @@ def test_shares_card_form_and_revoke_on_the_360_page(crm):
     )
     assert response.status_code == 302 and response.url.endswith("#shares")
     share = CustomerShare.objects.get()
-    html = owner.get(f"/customers/{a.pk}/").content.decode()
+    html = owner.get(f"/customers/{a.pk}/shares/card/").content.decode()
     assert crm.rep_c.employee_id in html and f"/shares/{share.pk}/revoke/" in html
     # htmx: the card comes back with the form errors beside the fields.
     response = owner.post(
@@ -339,7 +343,7 @@ def test_shares_card_form_and_revoke_on_the_360_page(crm):
 def test_the_recipient_sees_the_card_without_the_form(crm):
     a = crm.customer_a
     sharing.share_customer(a.pk, actor=crm.rep_a, employee=crm.rep_c)
-    html = browser(crm.rep_c).get(f"/customers/{a.pk}/").content.decode()
+    html = browser(crm.rep_c).get(f"/customers/{a.pk}/shares/card/").content.decode()
     assert crm.rep_c.employee_id in html
     assert f'action="/customers/{a.pk}/shares/"' not in html
     assert "/revoke/" not in html

@@ -1,0 +1,61 @@
+"""Database sessions that remember when they were last written, for a throttled sliding expiry.
+
+The idle timeout slides: every save moves the session's end to GONGHAO_SESSION_IDLE from now.
+Saving on every request (SESSION_SAVE_EVERY_REQUEST) costs an UPDATE and a commit per page, so
+`SlidingSessionExpiryMiddleware` saves an otherwise unchanged session only once more than
+GONGHAO_SESSION_REFRESH_SECONDS of its idle window has been used. The end is never later than
+GONGHAO_SESSION_IDLE after the last request; it may come up to that many seconds earlier.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.sessions.backends.base import CreateError
+from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.utils import timezone
+
+
+class SessionStore(DatabaseSessionStore):
+    """Django's database session store, keeping the expiry date of the row it loaded, and
+    writing a session whose key was cycled (at login) once, with the rest of the request's
+    changes, instead of inserting it at once and updating it at the end of the request."""
+
+    # The row's expiry when it was read in this request (None: not read, or not found).
+    stored_expiry: datetime | None = None
+    # The key was cycled and the row under the new key is not written yet.
+    _insert_on_save = False
+
+    def _get_session_from_db(self):
+        row = super()._get_session_from_db()
+        self.stored_expiry = row.expire_date if row is not None else None
+        return row
+
+    def cycle_key(self) -> None:
+        data = self._session
+        old_key = self.session_key
+        self._session_key = self._get_new_session_key()
+        self._session_cache = data
+        self._insert_on_save = True
+        self.modified = True  # SessionMiddleware writes it on the way out
+        if old_key:
+            self.delete(old_key)
+
+    def save(self, must_create: bool = False) -> None:
+        if self._insert_on_save:
+            self._insert_on_save = False
+            while True:
+                try:
+                    super().save(must_create=True)
+                    break
+                except CreateError:  # another session took the key meanwhile
+                    self._session_key = self._get_new_session_key()
+        else:
+            super().save(must_create=must_create)
+        self.stored_expiry = self.get_expiry_date()
+
+    def idle_window_used(self) -> float | None:
+        """Seconds of the idle window used since the row was last written (None: unknown)."""
+        if self.stored_expiry is None:
+            return None
+        return self.get_expiry_age() - (self.stored_expiry - timezone.now()).total_seconds()
