@@ -138,7 +138,7 @@ def test_an_unknown_language_is_refused_in_the_callers_language(employee, langua
         assert response.status_code == 422
         body = response.json()
         assert text in body["message"]
-        assert "language" in body["field_errors"]
+        assert "language" in body["details"]["fields"]
     employee.refresh_from_db()
     assert employee.language == ""
     assert language_events(employee) == []
