@@ -489,16 +489,29 @@ def _authenticate_password(raw_employee_id: str, password: str) -> tuple[Employe
             _record_failure(employee_id, failure.reason)
         raise failure.error
 
+    # The password is checked outside any transaction: on SQLite a write transaction holds the
+    # whole database, and Argon2 takes tens of milliseconds. The outcome is then applied to the
+    # row read again under its lock, so a lockout reached meanwhile by parallel guesses wins.
+    employee = Employee.objects.filter(employee_id=employee_id).first()
+    password_ok = False
+    checked_hash = ""
+    if employee is None or employee.is_temporarily_locked:
+        make_password(_DUMMY_PASSWORD)  # the same cost as a real verification
+    else:
+        checked_hash = employee.password
+        password_ok = employee.check_password(password)
     with transaction.atomic():
-        employee = Employee.objects.select_for_update().filter(employee_id=employee_id).first()
+        if employee is not None:
+            employee = Employee.objects.select_for_update().get(pk=employee.pk)
+            if password_ok and employee.password != checked_hash:
+                # changed meanwhile (a reset, a rehash): judge by the stored one
+                password_ok = employee.check_password(password)
         if employee is None:
-            make_password(_DUMMY_PASSWORD)  # same cost as a real verification
             failure = _register_unknown_employee_id(employee_id)
         elif employee.is_temporarily_locked:
-            make_password(_DUMMY_PASSWORD)  # as much work as for an unknown 工号
             _record_failure(employee_id, "locked", employee)
             failure = _Failure(_locked_error(employee.locked_until), "locked")
-        elif not employee.check_password(password):
+        elif not password_ok:
             failure = _Failure(_register_wrong_password(employee), "wrong_password")
         elif not employee.is_active:
             _record_failure(employee_id, f"status_{employee.status}", employee)
