@@ -543,7 +543,8 @@ def _authenticate_password(raw_employee_id: str, password: str) -> tuple[Employe
 
 def _with_authenticator_flag(employees: QuerySet[Employee]) -> QuerySet[Employee]:
     """Employees with `has_authenticator` (any allauth.mfa authenticator), read in the same
-    statement; `second_factors.has_any_authenticator` and the MFA adapter reuse it."""
+    statement: the login's second-factor decision and the MFA adapter's `is_mfa_enabled` use
+    it instead of asking the database again."""
     from allauth.mfa.models import Authenticator
 
     return employees.annotate(
