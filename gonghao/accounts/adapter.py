@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
+from django.db import transaction
 from django.shortcuts import resolve_url
 
 from gonghao.core.errors import GonghaoError
 
-from . import services
+from . import services, user_sessions
 
 
 class EmployeeAccountAdapter(DefaultAccountAdapter):
@@ -52,7 +53,13 @@ class EmployeeAccountAdapter(DefaultAccountAdapter):
         except GonghaoError as error:
             messages.error(request, str(error.message))
             raise ImmediateHttpResponse(redirect("account_login"))
-        super().login(request, user)
+        # One commit for the login: Django's user_logged_in (signals.on_logged_in: last login
+        # and its audit event) and the session's row for "My security". This stands in for
+        # allauth.usersessions' receiver of allauth's user_logged_in (disconnected in apps.py),
+        # which allauth sends right after this method, in a transaction of its own.
+        with transaction.atomic():
+            super().login(request, user)
+            user_sessions.track_new_session(request, user)
 
     def get_client_ip(self, request) -> str:
         # The address our request middleware resolved (GONGHAO_TRUSTED_PROXY_COUNT), so the

@@ -15,7 +15,8 @@ class AccountsConfig(AppConfig):
         from . import audit_actions, permissions, signals  # noqa: F401  (registration)
 
         # signals.on_logged_in stamps the last login together with the audit event (one
-        # commit, not two), and signals.on_web_login records the session without allauth's
-        # re-check of every earlier session of the employee (see user_sessions.track_new_session).
+        # commit, not two), and the account adapter's `login` records the session in that same
+        # commit, without allauth's re-check of every earlier session of the employee (see
+        # user_sessions.track_new_session).
         user_logged_in.disconnect(dispatch_uid="update_last_login")
         allauth_signals.user_logged_in.disconnect(receiver=usersessions_signals.on_user_logged_in)

@@ -52,3 +52,11 @@ class EncryptingMFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text: str) -> str:
         return decrypt_secret(encrypted_text)
+
+    def is_mfa_enabled(self, user, types=None) -> bool:
+        # A password login has just read whether the employee has any authenticator at all
+        # (services._with_authenticator_flag): with none, none of `types` either, and the
+        # login's second-factor stage need not ask the database again.
+        if getattr(user, "has_authenticator", None) is False:
+            return False
+        return super().is_mfa_enabled(user, types)

@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from gonghao.access import services as access
@@ -490,8 +490,8 @@ def _authenticate_password(raw_employee_id: str, password: str) -> tuple[Employe
         raise failure.error
 
     # The password is checked outside any transaction: on SQLite a write transaction holds the
-    # whole database, and Argon2 takes tens of milliseconds. The outcome is then applied to the
-    # row read again under its lock, so a lockout reached meanwhile by parallel guesses wins.
+    # whole database, and Argon2 takes tens of milliseconds. The outcome is then judged on the
+    # row read again, so a lockout reached meanwhile by parallel guesses wins.
     employee = Employee.objects.filter(employee_id=employee_id).first()
     password_ok = False
     checked_hash = ""
@@ -500,10 +500,21 @@ def _authenticate_password(raw_employee_id: str, password: str) -> tuple[Employe
     else:
         checked_hash = employee.password
         password_ok = employee.check_password(password)
+    if password_ok:
+        # The usual login: right password, nothing to count, clear or flag. Judged on a plain
+        # read, without a locking transaction (on PostgreSQL a row lock is a write and costs a
+        # commit); anything to write is done under the row's lock below.
+        fresh = _with_authenticator_flag(Employee.objects.filter(pk=employee.pk)).first()
+        if fresh is not None and _is_clean_success(fresh, checked_hash):
+            return fresh, fresh.has_authenticator
     with transaction.atomic():
         if employee is not None:
-            employee = Employee.objects.select_for_update().get(pk=employee.pk)
-            if password_ok and employee.password != checked_hash:
+            employee = (
+                _with_authenticator_flag(Employee.objects.select_for_update(of=("self",)))
+                .filter(pk=employee.pk)
+                .first()
+            )
+            if password_ok and employee is not None and employee.password != checked_hash:
                 # changed meanwhile (a reset, a rehash): judge by the stored one
                 password_ok = employee.check_password(password)
         if employee is None:
@@ -519,7 +530,7 @@ def _authenticate_password(raw_employee_id: str, password: str) -> tuple[Employe
         else:
             # With a second factor, the count is cleared only once that passes too: a known
             # password must not reset the count of guessed codes.
-            has_second_factor = second_factors.has_any_authenticator(employee)
+            has_second_factor = employee.has_authenticator
             if not has_second_factor:
                 _clear_failures(employee)
             _flag_expired_password(employee)
@@ -530,8 +541,36 @@ def _authenticate_password(raw_employee_id: str, password: str) -> tuple[Employe
     return employee, has_second_factor
 
 
+def _with_authenticator_flag(employees: QuerySet[Employee]) -> QuerySet[Employee]:
+    """Employees with `has_authenticator` (any allauth.mfa authenticator), read in the same
+    statement: the login's second-factor decision and the MFA adapter's `is_mfa_enabled` use
+    it instead of asking the database again."""
+    from allauth.mfa.models import Authenticator
+
+    return employees.annotate(
+        has_authenticator=Exists(Authenticator.objects.filter(user_id=OuterRef("pk")))
+    )
+
+
+def _has_failures_to_clear(employee: Employee) -> bool:
+    return bool(employee.failed_login_count or employee.lockout_count or employee.locked_until)
+
+
+def _is_clean_success(employee: Employee, checked_hash: str) -> bool:
+    """The password checked against `checked_hash` lets `employee` (just read) in, and the
+    login writes nothing: not locked, active, no failure count to clear (kept anyway while a
+    second factor is to come), password not due to be flagged as expired."""
+    return (
+        employee.password == checked_hash
+        and not employee.is_temporarily_locked
+        and employee.is_active
+        and (employee.has_authenticator or not _has_failures_to_clear(employee))
+        and not _password_to_flag_as_expired(employee)
+    )
+
+
 def _clear_failures(employee: Employee) -> None:
-    if employee.failed_login_count or employee.lockout_count or employee.locked_until:
+    if _has_failures_to_clear(employee):
         employee.failed_login_count = 0
         employee.lockout_count = 0
         employee.locked_until = None
@@ -564,16 +603,22 @@ def password_expires_at(employee: Employee) -> datetime | None:
     return employee.password_changed_at + timedelta(days=max_age)
 
 
-def _flag_expired_password(employee: Employee) -> None:
+def _password_to_flag_as_expired(employee: Employee) -> bool:
     expires = password_expires_at(employee)
-    if expires is not None and expires <= clock.now() and not employee.must_change_password:
+    return expires is not None and expires <= clock.now() and not employee.must_change_password
+
+
+def _flag_expired_password(employee: Employee) -> None:
+    if _password_to_flag_as_expired(employee):
         employee.must_change_password = True
         employee.save(update_fields=["must_change_password"])
 
 
 def record_login(employee: Employee) -> None:
     """Stamp the employee's last login and audit it, in one transaction (web and API)."""
-    with transaction.atomic():
+    # Nested in a login's transaction (the API's token, the web's session row), a failure
+    # fails the whole login: no savepoint.
+    with transaction.atomic(savepoint=False):
         employee.last_login = clock.now()
         Employee.objects.filter(pk=employee.pk).update(last_login=employee.last_login)
         record(audit_actions.LOGIN_SUCCEEDED, actor=employee, target=employee)
@@ -809,7 +854,9 @@ def issue_token(
     ttl = ttl or settings.GONGHAO_API_TOKEN_TTL
     if authenticated_at is _JUST_NOW:
         authenticated_at = clock.now()
-    with transaction.atomic():
+    # Nested in a caller's transaction (the API login), a failure fails the caller's whole
+    # operation: no savepoint.
+    with transaction.atomic(savepoint=False):
         token = ApiToken.objects.create(
             employee=employee,
             name=name[:100],

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.contrib.sessions.backends.base import CreateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 
 
 class SessionStore(DatabaseSessionStore):
@@ -30,6 +31,12 @@ class SessionStore(DatabaseSessionStore):
         row = super()._get_session_from_db()
         self.stored_expiry = row.expire_date if row is not None else None
         return row
+
+    def _get_new_session_key(self) -> str:
+        # Django asks the database whether the random key is taken (one query per login);
+        # every new key here is written with must_create=True, whose INSERT refuses a taken
+        # key (CreateError), and `save` and `create` then draw another.
+        return get_random_string(32, VALID_KEY_CHARS)
 
     def cycle_key(self) -> None:
         data = self._session

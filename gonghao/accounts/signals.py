@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.signals import authentication_step_completed
-from allauth.account.signals import user_logged_in as allauth_user_logged_in
 from allauth.mfa import signals as mfa_signals
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
@@ -18,7 +17,7 @@ from django.dispatch import receiver
 from gonghao.audit.services import record
 from gonghao.core import clock
 
-from . import audit_actions, services, stepup, user_sessions
+from . import audit_actions, services, stepup
 
 SESSION_STARTED_KEY = "gonghao_session_started"
 
@@ -31,12 +30,6 @@ def on_logged_in(sender, request, user, **kwargs) -> None:
     services.record_login(user)  # Django's own last-login stamp is disconnected (apps.py)
     if user.failed_login_count or user.lockout_count or user.locked_until:
         services.clear_failures_after_second_factor(user)
-
-
-@receiver(allauth_user_logged_in, dispatch_uid="gonghao_web_login_session")
-def on_web_login(sender, request, user, **kwargs) -> None:
-    """A login through allauth's flows (as allauth.usersessions did): track its session."""
-    user_sessions.track_new_session(request, user)
 
 
 @receiver(user_logged_out, dispatch_uid="gonghao_logout_audit")

@@ -78,16 +78,28 @@ def track_new_session(request: Any, employee: Employee) -> None:
     of the employee one by one (three queries each: is it stored, load it, load its user), so
     each login was slower than the last. Here the rows whose stored session is gone or past its
     end go in one statement; `sessions_of` still checks the rest one by one whenever sessions
-    are listed or ended.
+    are listed or ended. The login has just given the session a new random key, so its row is
+    inserted directly (allauth looks for an existing row first, in two savepoints).
     """
+    from allauth.account.adapter import get_adapter
     from allauth.usersessions.models import UserSession
     from django.contrib.sessions.models import Session
     from django.utils import timezone
 
+    session = request.session
+    if not session.session_key:
+        session.save()
     live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
-    with transaction.atomic():
+    user_agent = request.META.get("HTTP_USER_AGENT", "")
+    # Nested in the login's transaction, a failure here fails the whole login: no savepoint.
+    with transaction.atomic(savepoint=False):
         UserSession.objects.filter(user_id=employee.pk).exclude(session_key__in=live).delete()
-        UserSession.objects.create_from_request(request, user=employee)
+        UserSession.objects.create(
+            session_key=session.session_key,
+            user=employee,
+            ip=get_adapter().get_client_ip(request),
+            user_agent=user_agent[: UserSession._meta.get_field("user_agent").max_length],
+        )
 
 
 def sessions_for(actor: Any, employee: Employee) -> list[Any]:
