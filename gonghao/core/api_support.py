@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from gonghao.core import context
+from gonghao.core.pagination import capped_count
 
 MAX_PAGE = 200
 
@@ -140,3 +141,15 @@ def paginate(queryset, limit: int, offset: int) -> tuple[list[Any], int]:
     limit = max(1, min(limit, MAX_PAGE))
     offset = max(0, min(offset, MAX_OFFSET))
     return list(queryset[offset : offset + limit]), queryset.count()
+
+
+def paginate_capped(queryset, limit: int, offset: int, cap: int) -> tuple[list[Any], int, bool]:
+    """`paginate` for searched lists: (items, count, count_capped), the count stopped at `cap`
+    (see pagination.capped_count); with `cap` 0 the count is exact and never capped."""
+    limit = max(1, min(limit, MAX_PAGE))
+    offset = max(0, min(offset, MAX_OFFSET))
+    items = list(queryset[offset : offset + limit])
+    if not cap:
+        return items, queryset.count(), False
+    count, capped = capped_count(queryset, cap)
+    return items, count, capped

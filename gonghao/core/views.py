@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.shortcuts import render
 
 from gonghao.access.services import has_permission
+from gonghao.core.pagination import capped_count
 
 PAGE_SIZE = 25
 
@@ -37,9 +38,37 @@ def render_page(request: HttpRequest, template: str, context: dict, *, fragment:
     return render(request, template, context)
 
 
-def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE):
-    paginator = Paginator(queryset, per_page)
+def paginate(request: HttpRequest, queryset, per_page: int = PAGE_SIZE, *, count_cap: int = 0):
+    """The requested page of `queryset`; with `count_cap`, the count (and so the pages
+    offered) stops at the cap and `page.paginator.capped` tells whether it did."""
+    paginator = (
+        CappedPaginator(queryset, per_page, cap=count_cap)
+        if count_cap
+        else Paginator(queryset, per_page)
+    )
     return paginator.get_page(request.GET.get("page"))
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at `cap` (see pagination.capped_count): pages up to the
+    cap are offered, and `capped` says there were more (_pagination.html then shows
+    "1,000+ customers": customer searches are the lists that cap their count)."""
+
+    def __init__(self, object_list, per_page, *, cap: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+
+    @cached_property
+    def _capped_count(self) -> tuple[int, bool]:
+        return capped_count(self.object_list, self.cap)
+
+    @cached_property
+    def count(self) -> int:
+        return self._capped_count[0]
+
+    @property
+    def capped(self) -> bool:
+        return self._capped_count[1]
 
 
 def querystring_without_page(request: HttpRequest) -> str:

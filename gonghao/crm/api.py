@@ -7,8 +7,9 @@ from ninja import Query, Router, Status
 
 from gonghao.accounts.services import InvalidEmployeeId, find_employee
 from gonghao.accounts.stepup import require_step_up
-from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate
+from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate_capped
 from gonghao.core.errors import NotFound, ValidationFailed
+from gonghao.core.pagination import search_count_cap
 
 from . import permissions as perms
 from . import services
@@ -96,8 +97,14 @@ def list_customers(
     filters = _filters(
         q, status, level, source, kind, owner, department_id, tag, sort, deleted, shared
     )
-    items, count = paginate(customers_for(request.auth, filters), limit, offset)
-    return {"items": [customer_out(c, request.auth) for c in items], "count": count}
+    # A search counts its matches up to a cap; an unsearched list keeps its exact count.
+    cap = search_count_cap(filters.q)
+    items, count, capped = paginate_capped(customers_for(request.auth, filters), limit, offset, cap)
+    return {
+        "items": [customer_out(c, request.auth) for c in items],
+        "count": count,
+        "count_capped": capped,
+    }
 
 
 @router.get(

@@ -8,6 +8,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from gonghao.core.api_support import BodySchema
+from gonghao.core.pagination import SEARCH_COUNT_CAP
 
 from .constants import CustomerKind, CustomerStatus
 
@@ -41,7 +42,12 @@ class CustomerOut(BodySchema):
 
 class CustomerListOut(BodySchema):
     items: list[CustomerOut]
-    count: int
+    count: int = Field(
+        description=f"matches; a search counts up to {SEARCH_COUNT_CAP} (see count_capped)"
+    )
+    count_capped: bool = Field(
+        description="true when a search matched more than `count`: the count stopped at its cap"
+    )
 
 
 class CustomerIn(Schema):

@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, IsoDate, RecordId, paginate
+from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, IsoDate, RecordId, paginate_capped
 from gonghao.core.errors import ValidationFailed
+from gonghao.core.pagination import SEARCH_COUNT_CAP, search_count_cap
 from gonghao.org.models import Department
 
 from . import pool, sharing
@@ -71,7 +72,12 @@ class PoolCustomerOut(CustomerOut):
 
 class PoolListOut(Schema):
     items: list[PoolCustomerOut]
-    count: int
+    count: int = Field(
+        description=f"matches; a search counts up to {SEARCH_COUNT_CAP} (see count_capped)"
+    )
+    count_capped: bool = Field(
+        description="true when a search matched more than `count`: the count stopped at its cap"
+    )
     held: int = Field(description="customers you hold from the pool now")
     cap: int = Field(description="the most you may hold at once")
 
@@ -103,7 +109,8 @@ def list_pool(
     limit: int = 50,
     offset: int = 0,
 ):
-    items, count = paginate(pool.pool_for(request.auth, q), limit, offset)
+    cap = search_count_cap(q)
+    items, count, capped = paginate_capped(pool.pool_for(request.auth, q), limit, offset, cap)
     rows = []
     for customer in items:
         row = customer_out(customer, request.auth)
@@ -112,6 +119,7 @@ def list_pool(
     return {
         "items": rows,
         "count": count,
+        "count_capped": capped,
         "held": pool.held_from_pool(request.auth),
         "cap": settings.GONGHAO_POOL_CLAIM_CAP,
     }

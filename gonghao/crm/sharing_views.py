@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from gonghao.access.services import hidden_fields_for, require
 from gonghao.accounts.services import InvalidEmployeeId, find_employee
 from gonghao.core.errors import Conflict, GonghaoError, NotFound, ValidationFailed
+from gonghao.core.pagination import search_count_cap
 from gonghao.core.views import (
     apply_field_errors,
     domain_errors_as_pages,
@@ -168,7 +169,8 @@ def customer_pool(request: HttpRequest):
     require(actor, perms.CLAIM)
     form = PoolSearchForm(request.GET or None)
     text = form.cleaned_data.get("q", "") if form.is_valid() else ""
-    page = paginate(request, pool.pool_for(actor, text))
+    cap = search_count_cap(text)
+    page = paginate(request, pool.pool_for(actor, text), count_cap=cap)
     return render_page(
         request,
         "crm/pool.html",

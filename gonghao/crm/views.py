@@ -14,6 +14,7 @@ from gonghao.access.services import has_permission, hidden_fields_for
 from gonghao.accounts.services import find_employee
 from gonghao.accounts.stepup import step_up_required
 from gonghao.core.errors import GonghaoError, ValidationFailed
+from gonghao.core.pagination import search_count_cap
 from gonghao.core.views import (
     apply_field_errors,
     domain_errors_as_pages,
@@ -68,7 +69,9 @@ def customer_list(request: HttpRequest):
     deleted = request.GET.get("deleted") == "1"
     form = CustomerSearchForm(request.GET or None)
     filters = _filters_from(form, deleted=deleted)
-    page = paginate(request, customers_for(request.user, filters))
+    # A search counts its matches up to a cap ("1,000+ customers"); a plain list exactly.
+    cap = search_count_cap(filters.q)
+    page = paginate(request, customers_for(request.user, filters), count_cap=cap)
     actor = request.user
     return render_page(
         request,
