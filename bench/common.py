@@ -125,6 +125,14 @@ def setup(url: str | None = None) -> str:
     return url
 
 
+def build_static_manifest() -> None:
+    """Pages name their static files through whitenoise's manifest: build it (a fresh checkout
+    has none), before rendering any page."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
 def timed(fn: Callable[[], Any], repeat: int, warmup: int = 2) -> list[float]:
     for _ in range(warmup):
         fn()

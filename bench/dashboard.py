@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from bench.common import latency, report, row, scale, setup, timed
+from bench.common import build_static_manifest, latency, report, row, scale, setup, timed
 
 TARGET_P50_MS = 500  # an interactive page: half a second at 100k customers / 1M interactions
 
@@ -49,6 +49,7 @@ def borrow_viewers():
 
 def main() -> None:
     setup()
+    build_static_manifest()
     from django.conf import settings
     from django.db import connection
     from django.test import Client

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from bench.common import ROOT, report, row, scale, setup
+from bench.common import ROOT, build_static_manifest, report, row, scale, setup
 
 
 def free_port() -> int:
@@ -22,9 +22,7 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int, url: str) -> subprocess.Popen:
-    from django.core.management import call_command
-
-    call_command("collectstatic", interactive=False, verbosity=0)
+    build_static_manifest()
     env = dict(
         os.environ,
         DATABASE_URL=url,

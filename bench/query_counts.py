@@ -3,22 +3,20 @@ page (API and HTML), counted in process on the bench data."""
 
 from __future__ import annotations
 
-from bench.common import report, row, setup
+from bench.common import build_static_manifest, report, row, setup
 
 LIMIT = 8
 
 
 def main() -> None:
     setup()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from bench.data import PASSWORD, actors
 
-    # The pages name their static files through the manifest: build it, as list_api does.
-    call_command("collectstatic", interactive=False, verbosity=0)
+    build_static_manifest()
     rep = actors()["rep"]
     session = Client(HTTP_HOST="127.0.0.1")
     session.force_login(rep)
