@@ -157,29 +157,20 @@ def test_messages_to_an_employee_go_out_in_their_language(employee):
     employee.save(update_fields=["email", "language"])
     params = {"name": employee.name, "employee_id": employee.employee_id, "password": "x"}
 
-    preferred = queue_message(
-        channel="email",
-        recipient=employee.email,
-        template="account.initial_password",
-        params=params,
-        employee=employee,
-    )
-    explicit = queue_message(
-        channel="email",
-        recipient=employee.email,
-        template="account.initial_password",
-        params=params,
-        employee=employee,
-        language="zh-hans",
-    )
+    def send(**language):
+        return queue_message(
+            channel="email",
+            recipient=employee.email,
+            template="account.initial_password",
+            params=params,
+            employee=employee,
+            **language,
+        )
+
+    preferred = send()
+    explicit = send(language="zh-hans")
     employee.language = ""
-    default = queue_message(
-        channel="email",
-        recipient=employee.email,
-        template="account.initial_password",
-        params=params,
-        employee=employee,
-    )
+    default = send()
 
     assert preferred.language == "en"
     assert explicit.language == "zh-hans"  # a page's own language (e.g. a reset) wins
