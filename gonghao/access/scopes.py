@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+
+from gonghao.core.lookups import InSubquery
 
 from .models import DataScope
 from .services import request_memo, scopes_for
@@ -93,7 +95,7 @@ class ScopeReach:
             condition |= Q(**{f"{department_field}__in": sorted(self.department_ids)})
         if record_field is not None:
             for reach in self.direct:
-                condition |= Q(**{f"{record_field}__in": reach.ids})
+                condition |= Q(InSubquery(F(record_field), reach.ids))
         return condition
 
     def covers(

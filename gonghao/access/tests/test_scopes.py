@@ -213,6 +213,31 @@ def test_direct_reach_joins_q_and_covers_only_where_asked(crm):
     assert reach_of(crm.rep_a, "customer.view_sensitive").direct == []
 
 
+def test_direct_reach_runs_once_instead_of_filtering_every_row(crm):
+    """The shares subquery, OR-ed with the owner reach, must not become a per-row filter: on
+    PostgreSQL that read the whole customer table for a rep's 50-row page. It is an array
+    computed once (an InitPlan), which lets the planner use the indexes of both sides."""
+    from django.db import connection
+
+    from gonghao.crm import sharing
+
+    sharing.share_customer(crm.customer_c.pk, actor=crm.rep_c, employee=crm.rep_a)
+    listed = customers_for(crm.rep_a, CustomerFilter())
+    assert {c.name for c in listed} == {"上海甲公司", crm.customer_c.name}
+    sql, params = listed.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            assert "= ANY(ARRAY(SELECT" in sql
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(line for (line,) in cursor.fetchall())
+            assert "InitPlan" in plan and "SubPlan" not in plan, plan
+        else:
+            assert " IN (SELECT" in sql
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = "\n".join(str(line[-1]) for line in cursor.fetchall())
+            assert "SCAN crm_customer" not in plan, plan
+
+
 def test_direct_reach_alone_is_not_nothing(crm):
     from gonghao.crm import sharing
 
