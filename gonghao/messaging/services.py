@@ -3,6 +3,9 @@
 The business transaction only inserts a `Message` row: a rollback drops it, a commit keeps it.
 After commit, one attempt is made at once (`transaction.on_commit`); rows still queued are
 picked up by `deliver_pending` (the `gonghao messages send` command) with doubling waits.
+During a web request that attempt waits until the response has gone out (`request_finished`):
+the answer does not wait for a mail server or SMS provider, and an endpoint that answers the
+same whether or not it sends a code (a password reset) also takes about the same time.
 
 Claiming is what makes "exactly once" hold with several workers: a short transaction selects
 due rows (`select_for_update(skip_locked=True)` on PostgreSQL; SQLite's IMMEDIATE transactions
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
@@ -156,8 +160,37 @@ def queue_message(
             },
         )
         message_id = message.pk
-        transaction.on_commit(lambda: deliver_message(message_id), robust=True)
+        transaction.on_commit(lambda: deliver_soon(message_id), robust=True)
     return message
+
+
+# --- after the response ------------------------------------------------------------------------
+
+_request = threading.local()
+
+
+def begin_request(**_kwargs: Any) -> None:
+    """`request_started`: deliveries committed from now wait for the response to go out."""
+    _request.after_response = []
+
+
+def deliver_soon(message_id: int) -> None:
+    """Deliver now, or once the current request's response has gone out."""
+    waiting = getattr(_request, "after_response", None)
+    # Only while a request is being answered (its context is bound): work done outside one
+    # (a command, a job) in a thread whose last request never finished delivers at once.
+    if waiting is not None and context.current().request_id:
+        waiting.append(message_id)
+    else:
+        deliver_message(message_id)
+
+
+def end_request(**_kwargs: Any) -> None:
+    """`request_finished` (the server has sent the response): the deferred attempts."""
+    waiting = getattr(_request, "after_response", None)
+    _request.after_response = None
+    for message_id in waiting or ():
+        deliver_message(message_id)
 
 
 # --- delivery ----------------------------------------------------------------------------------

@@ -166,6 +166,46 @@ def test_the_answer_reveals_nothing(db, frozen_clock, outbox):
     assert all(e.actor_kind == "anonymous" for e in events("auth.password_reset.requested"))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_answer_does_not_wait_for_the_code_to_be_sent(outbox):
+    """The code goes out once the server has sent the answer (when it closes the response), so
+    a request that really sends one is not slowed by the SMS or mail provider and cannot be
+    told apart by its time from one that sends nothing."""
+    from django.core import signals
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.db import close_old_connections
+    from django.test import RequestFactory
+
+    from gonghao.messaging.models import MessageStatus
+
+    make_employee("Zhang Wei", phone=PHONE, email=EMAIL.lower())
+    environ = (
+        RequestFactory()
+        .post(REQUEST_URL, {"identifier": EMAIL}, content_type="application/json")
+        .environ
+    )
+    started: list[str] = []
+    # As Django's test client does: the test database's connection must stay open.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        response = WSGIHandler()(environ, lambda status, headers: started.append(status))
+        assert started == ["200 OK"]
+        message = Message.objects.get()
+        assert message.status == MessageStatus.QUEUED
+        assert outbox_texts(outbox) == []
+
+        response.close()  # what the WSGI server does once the answer is out
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
+    assert len(outbox_texts(outbox)) == 1
+    assert sent_code(outbox, "email")
+
+
 def test_a_temporarily_locked_account_gets_no_code(employee, outbox, frozen_clock):
     employee.locked_until = frozen_clock.current + timedelta(minutes=10)
     employee.save()
