@@ -24,7 +24,7 @@ The index is written in the same transaction as the customer: `Customer.save()` 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, models
@@ -126,15 +126,19 @@ def index_rows(rows: Iterable[tuple[int, str, str]]) -> int:
                         copy.write_row((gram, pk))
                         written += 1
             return written
-        postings = [
-            (gram, pk)
-            for pk, name_folded, phone_digits in rows
-            for gram in grams_of(name_folded, phone_digits)
-        ]
+
+        def postings() -> Iterator[tuple[str, int]]:
+            nonlocal written
+            for pk, name_folded, phone_digits in rows:
+                for gram in grams_of(name_folded, phone_digits):
+                    written += 1
+                    yield gram, pk
+
         # One prepared statement stepped per posting: about a fifth faster on SQLite than
         # multi-row INSERTs, which must be parsed (and their placeholders rewritten) each time.
-        cursor.executemany(f"INSERT INTO {columns} VALUES (%s, %s)", postings)  # noqa: S608
-    return len(postings)
+        # Fed by a generator: 100,000 customers make 1.6 million postings.
+        cursor.executemany(f"INSERT INTO {columns} VALUES (%s, %s)", postings())  # noqa: S608
+    return written
 
 
 def _worth_probing(grams: set[str]) -> set[str]:
