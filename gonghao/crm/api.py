@@ -15,7 +15,7 @@ from . import permissions as perms
 from . import services
 from .exports import export_rows, render_csv
 from .models import Customer
-from .queries import CustomerFilter, customers_for, get_customer_for, present
+from .queries import CustomerFilter, customers_for, get_customer_for, present, sort_for
 from .schemas import (
     CustomerIn,
     CustomerListOut,
@@ -88,7 +88,14 @@ def list_customers(
     owner: str = Query("", max_length=64, description="owner's 工号"),
     department_id: RecordId | None = None,
     tag: str = Query("", max_length=50),
-    sort: str = Query("-updated", max_length=10),
+    sort: str = Query(
+        "",
+        max_length=10,
+        description=(
+            "-updated, -added (newest record first), name, -name, created, -created, level;"
+            " by default -updated, and -added for a search (q): see `sort` in the answer"
+        ),
+    ),
     deleted: bool = Query(False, description="deleted customers (restore permission)"),
     shared: str = Query("", max_length=10, description="with_me: only customers shared with you"),
     limit: int = 50,
@@ -104,6 +111,7 @@ def list_customers(
         "items": [customer_out(c, request.auth) for c in items],
         "count": count,
         "count_capped": capped,
+        "sort": sort_for(request.auth, filters),
     }
 
 

@@ -7,6 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 from .constants import CustomerKind, CustomerLevel, CustomerSource, CustomerStatus
 
+# The customer list's orders (keys of queries.SORTS) as the page names them.
+SORT_CHOICES = [
+    ("-updated", _("Recently updated")),
+    ("-added", _("Recently added")),
+    ("name", _("Name A→Z")),
+    ("-name", _("Name Z→A")),
+    ("-created", _("Newest")),
+    ("created", _("Oldest")),
+    ("level", _("Level")),
+]
+
 
 class CustomerForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CustomerKind.choices)
@@ -51,16 +62,11 @@ class CustomerSearchForm(forms.Form):
     source = forms.ChoiceField(
         label=_("Source"), choices=[("", _("Any source")), *CustomerSource.choices], required=False
     )
+    # Left empty, a list keeps its default order (queries.applied_sort): the most recently
+    # updated first, or for a search the most recently added; the table says which applies.
     sort = forms.ChoiceField(
         label=_("Sort"),
-        choices=[
-            ("-updated", _("Recently updated")),
-            ("name", _("Name A→Z")),
-            ("-name", _("Name Z→A")),
-            ("-created", _("Newest")),
-            ("created", _("Oldest")),
-            ("level", _("Level")),
-        ],
+        choices=[("", _("Default order")), *SORT_CHOICES],
         required=False,
     )
     shared = forms.ChoiceField(

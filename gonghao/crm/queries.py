@@ -55,6 +55,7 @@ def get_customer_for(
 
 
 SORTS = {
+    "-added": ("-id",),
     "name": ("name", "id"),
     "-name": ("-name", "-id"),
     "updated": ("updated_at", "id"),
@@ -63,6 +64,13 @@ SORTS = {
     "-created": ("-created_at", "-id"),
     "level": ("level", "name", "id"),
 }
+# The order of a list when none is chosen (or the one chosen is unknown or hidden): the most
+# recently updated customers first; for a search, the most recently added (newest record
+# first). A searched list in that order is read from the search index in customer-id order
+# and stops after its page (search_index.narrowing); any other order sorts every match first,
+# thousands for a broad term.
+DEFAULT_SORT = "-updated"
+SEARCH_SORT = "-added"
 
 
 @dataclass
@@ -75,7 +83,7 @@ class CustomerFilter:
     owner_id: int | None = None
     department_id: int | None = None
     tag: str = ""
-    sort: str = "-updated"
+    sort: str = ""  # a key of SORTS; empty: the list's default (DEFAULT_SORT, SEARCH_SORT)
     deleted: bool = False
     shared: str = ""  # "with_me": only customers shared with the actor
 
@@ -112,11 +120,8 @@ def search_condition(text: str, hidden: set[str] | frozenset[str] = frozenset())
     )
     if too_short or by_email:
         return condition
-    ids = search_index.matching(
-        search_index.name_grams(folded),
-        search_index.phone_grams(digits) if by_phone else set(),
-    )
-    return Q(pk__in=ids) & condition
+    narrowed = search_index.narrowing(folded, digits if by_phone else "")
+    return narrowed & condition
 
 
 def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.VIEW):
@@ -157,10 +162,21 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
         from .share_reach import shared_customer_ids
 
         queryset = queryset.filter(pk__in=shared_customer_ids(actor))
-    order = SORTS.get(filters.sort, SORTS["-updated"])
-    if "customer.level" in hidden and filters.sort == "level":
-        order = SORTS["-updated"]
-    return queryset.order_by(*order)
+    return queryset.order_by(*SORTS[applied_sort(filters, hidden)])
+
+
+def applied_sort(filters: CustomerFilter, hidden: set[str] | frozenset[str]) -> str:
+    """The key of SORTS a list is ordered by: the one chosen, else the list's default."""
+    chosen = filters.sort
+    if chosen in SORTS and not (chosen == "level" and "customer.level" in hidden):
+        return chosen
+    return SEARCH_SORT if filters.q.strip() else DEFAULT_SORT
+
+
+def sort_for(actor: Any, filters: CustomerFilter, permission: str = perms.VIEW) -> str:
+    """The key of SORTS that customers_for(actor, filters, permission) orders by."""
+    visible_permission = perms.RESTORE if filters.deleted else permission
+    return applied_sort(filters, hidden_fields_for(actor, visible_permission))
 
 
 PUBLIC_FIELDS = ("kind", "name", "status")

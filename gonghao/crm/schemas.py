@@ -48,6 +48,12 @@ class CustomerListOut(BodySchema):
     count_capped: bool = Field(
         description="true when a search matched more than `count`: the count stopped at its cap"
     )
+    sort: str = Field(
+        description=(
+            "the order of the items: the `sort` asked for, else -updated (most recently updated"
+            " first), or for a search -added (most recently added first)"
+        )
+    )
 
 
 class CustomerIn(Schema):

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import BooleanField, F, Func, Q
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
@@ -163,43 +164,131 @@ def _counts(grams: list[str], limit: int) -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
-def _rarest(grams: set[str]) -> list[str]:
-    """The grams worth checking, ordered from the fewest postings up.
+def _place(gram: str, text: str) -> tuple[set[int], set[int]]:
+    """Where `gram` lies in `text` (a name query, or a phone query's digits): the positions it
+    covers and the words (numbered by the spaces before them) it lies wholly inside."""
+    if len(gram) == PHONE_GRAM + 1 and gram.startswith(PHONE_MARK):
+        gram = gram[1:]
+    width = len(gram)
+    starts = [i for i in range(len(text) - width + 1) if text[i : i + width] == gram]
+    positions = {i + k for i in starts for k in range(width)}
+    words = {text.count(" ", 0, i) for i in starts if " " not in gram}
+    return positions, words
 
-    Grams that reach PROBE_LIMIT are told apart by their shape instead of a longer count
-    (counting tens of thousands of postings per gram costs more than the search): a gram
-    that spans two words ("r p" in "star pharma") pairs a word's end with the next word's
-    start, far rarer than a piece of one common word ("sta", "ar ").
+
+def _chosen(grams: set[str], counts: dict[str, int], text: str) -> list[str]:
+    """The grams worth checking, the one to drive first, then up to MAX_GRAMS - 1 others.
+
+    The driver is the gram with the fewest postings. Grams that reach PROBE_LIMIT are told
+    apart by their shape instead of a longer count (counting tens of thousands of postings per
+    gram costs more than the search): a gram that spans two words ("r p" in "star pharma")
+    pairs a word's end with the next word's start, far rarer than a piece of one common word
+    ("sta", "ar "). The others, at equal counts, go to the query's words no gram chosen lies
+    in yet, then to the characters not covered yet: in "nova pharma", "a p" drives, and "nov"
+    rules out far more of its customers than " ph" or "pha", which they all hold.
     """
     ordered = sorted(_worth_probing(grams))
-    if len(ordered) == 1:
-        return ordered
-    counts = _counts(ordered, PROBE_LIMIT)
 
     def rarity(gram: str) -> tuple[int, int, str]:
-        return (counts[gram], 0 if " " in gram[1:-1] else 1, gram)
+        return (counts.get(gram, 0), 0 if " " in gram[1:-1] else 1, gram)
 
-    return sorted(ordered, key=rarity)
+    driver = min(ordered, key=rarity)
+    chosen = [driver]
+    covered, served = _place(driver, text)
+    rest = {gram: _place(gram, text) for gram in ordered if gram != driver}
+
+    def gain(gram: str) -> tuple[int, int, int]:
+        positions, words = rest[gram]
+        return (counts.get(gram, 0), 0 if words - served else 1, -len(positions - covered))
+
+    while rest and len(chosen) < MAX_GRAMS:
+        best = min(sorted(rest), key=gain)
+        positions, words = rest.pop(best)
+        chosen.append(best)
+        covered |= positions
+        served |= words
+    return chosen
 
 
-def candidates(grams: set[str]) -> tuple[str, list[str]]:
-    """SQL for the ids of the customers holding every gram (the rarest, then up to
-    MAX_GRAMS - 1 more checked by primary-key probes), and its parameters.
+def _postings(gram: str) -> RawSQL:
+    table = connection.ops.quote_name(CustomerGram._meta.db_table)
+    # Only the quoted table name is formatted in; the gram is a parameter.
+    return RawSQL(f"SELECT customer_id FROM {table} WHERE gram = %s", [gram])  # noqa: S608, S611
+
+
+def _union(parts: list[list[str]]) -> RawSQL:
+    """Candidate ids when the query is both a name and a phone fragment: per part, the
+    driver's postings with the others checked by primary-key probes, in one UNION ALL.
 
     Written as SQL rather than ORM expressions: compiling nested Exists() per search cost
     more than running the query.
     """
-    driver, *others = _rarest(grams)[:MAX_GRAMS]
     table = connection.ops.quote_name(CustomerGram._meta.db_table)
     # Only the quoted table name is formatted in; grams are parameters.
     probe = f"EXISTS (SELECT 1 FROM {table} o WHERE o.gram = %s AND o.customer_id = d.customer_id)"  # noqa: S608
     driving = f"SELECT d.customer_id FROM {table} d WHERE d.gram = %s"  # noqa: S608
-    sql = " AND ".join([driving, *[probe] * len(others)])
-    return sql, [driver, *others]
+    sql = " UNION ALL ".join(" AND ".join([driving, *[probe] * (len(part) - 1)]) for part in parts)
+    return RawSQL(sql, [gram for part in parts for gram in part])  # noqa: S611
 
 
-def matching(name_grams_: set[str], phone_grams_: set[str]) -> RawSQL:
-    """Candidate ids for a name query and, if given, a phone query (either may match)."""
-    parts = [candidates(grams) for grams in (name_grams_, phone_grams_) if grams]
-    sql = " UNION ALL ".join(part for part, _ in parts)
-    return RawSQL(sql, [param for _, params in parts for param in params])  # noqa: S611
+def narrowing(name_query: str, phone_query: str) -> Q:
+    """The customers that may contain `name_query` in their folded name or `phone_query` in
+    their phone digits (either may be empty: not searched): a superset of the matches, read
+    from the index; the caller confirms them on the customer's columns.
+
+    One statement counts the postings of the query's grams (up to PROBE_LIMIT each) to pick
+    the rarest; a part with a gram that no customer holds matches nobody and is left out.
+
+    For a name or a phone fragment (the usual query) the condition is
+    `id IN (the rarest gram's postings) AND EXISTS (posting of gram 2) AND ...`. Both databases
+    then read the rarest gram's postings in customer-id order from the (gram, customer_id)
+    primary key, one customer at a time: PostgreSQL turns the IN and the EXISTS into joins
+    on a unique key, SQLite walks the IN list in order. So a list ordered by id (the
+    searched list's default) stops after its page; the others sort every match. A query that
+    is a fragment of both a name and a phone falls back to a UNION ALL of the two parts.
+    """
+    wanted = [
+        (grams, text)
+        for grams, text in (
+            (name_grams(name_query), name_query),
+            (phone_grams(phone_query), phone_query),
+        )
+        if grams
+    ]
+    probed = sorted(set().union(*(_worth_probing(grams) for grams, _ in wanted)))
+    counts = _counts(probed, PROBE_LIMIT) if len(probed) > 1 else {}
+    parts = [
+        _chosen(grams, counts, text)
+        for grams, text in wanted
+        if not counts or all(counts[gram] for gram in _worth_probing(grams))
+    ]
+    if not parts:
+        return Q(pk__in=[])
+    if len(parts) > 1:
+        return Q(pk__in=_union(parts))
+    driver, *others = parts[0]
+    condition = Q(pk__in=_postings(driver))
+    if others:
+        condition &= Q(_Holding(others))
+    return condition
+
+
+class _Holding(Func):
+    """True for a customer holding a posting of each gram: `EXISTS (...) AND EXISTS (...)` on
+    the customer's id. Compiles in a fraction of the time of Exists() over a queryset, and
+    unlike raw SQL it follows the customer table's alias (a queryset used as a subquery)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, grams: list[str]) -> None:
+        super().__init__(F("pk"))
+        self.grams = grams
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        customer_id, id_params = compiler.compile(self.get_source_expressions()[0])
+        table = connection.ops.quote_name(CustomerGram._meta.db_table)
+        # Only the quoted table name and the compiled column are formatted in; grams are
+        # parameters.
+        one = f"EXISTS (SELECT 1 FROM {table} o WHERE o.gram = %s AND o.customer_id = {customer_id})"  # noqa: E501, S608
+        sql = "(" + " AND ".join([one] * len(self.grams)) + ")"
+        return sql, [param for gram in self.grams for param in (gram, *id_params)]

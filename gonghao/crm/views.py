@@ -28,8 +28,8 @@ from . import services
 from .constants import CustomerKind, CustomerStatus
 from .contacts_views import contacts_context
 from .exports import export_rows, render_csv
-from .forms import CustomerForm, CustomerSearchForm, OwnerForm
-from .queries import CustomerFilter, customers_for, get_customer_for, present
+from .forms import SORT_CHOICES, CustomerForm, CustomerSearchForm, OwnerForm
+from .queries import CustomerFilter, customers_for, get_customer_for, present, sort_for
 
 AUDIT_TRAIL_LENGTH = 20
 
@@ -57,7 +57,7 @@ def _filters_from(form: CustomerSearchForm, *, deleted: bool = False) -> Custome
         status=data.get("status", ""),
         level=data.get("level", ""),
         source=data.get("source", ""),
-        sort=data.get("sort") or "-updated",
+        sort=data.get("sort", ""),
         deleted=deleted,
         shared=data.get("shared", ""),
     )
@@ -82,6 +82,7 @@ def customer_list(request: HttpRequest):
             "rows": _rows(page.object_list, actor),
             "hidden": {h.split(".", 1)[1] for h in hidden_fields_for(actor, perms.VIEW)},
             "deleted": deleted,
+            "order": dict(SORT_CHOICES)[sort_for(actor, filters)],
             "querystring": querystring_without_page(request),
             "can_create": has_permission(actor, perms.CREATE),
             "can_export": has_permission(actor, perms.EXPORT),

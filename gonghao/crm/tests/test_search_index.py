@@ -125,7 +125,7 @@ def test_service_results_follow_the_index_within_scope(crm):
     for actor in (crm.rep_a, crm.head, crm.agent):
         for text in ("张伟", "1381234", "伟"):
             listed = list(customers_for(actor, CustomerFilter(q=text)))
-            plain = customers_for(actor, CustomerFilter()).filter(like_condition(text))
+            plain = customers_for(actor, CustomerFilter(sort="-added")).filter(like_condition(text))
             assert listed == list(plain), (actor, text)
     assert [c.name for c in customers_for(crm.rep_a, CustomerFilter(q="张伟"))] == ["张伟贸易"]
 
@@ -246,13 +246,54 @@ def test_the_search_drives_from_the_rarest_gram_and_from_a_word_boundary_among_c
         make_customer(crm.rep_a, f"Star Foods {n}")
     make_customer(crm.rep_a, "Pharma Star")
     grams = search_index.name_grams("star pharma")
+
+    def chosen() -> list[str]:
+        probed = sorted(search_index._worth_probing(grams))
+        counts = search_index._counts(probed, search_index.PROBE_LIMIT)
+        return search_index._chosen(grams, counts, "star pharma")
+
     # Bigrams inside a trigram are never counted: the trigram holds no more customers.
-    assert "st" in grams and "st" not in search_index._rarest(grams)
-    assert search_index._rarest(grams)[0] == "r p"  # 3 postings; "sta" has 7
+    assert "st" in grams and "st" not in chosen()
+    assert chosen()[0] == "r p"  # 3 postings; "sta" has 7
     monkeypatch.setattr(search_index, "PROBE_LIMIT", 2)  # every count saturated
-    assert search_index._rarest(grams)[0] == "r p"
+    assert chosen()[0] == "r p"
     assert_same_results("star pharma")
     assert_same_results("r pharma 1")
+
+
+def test_the_grams_checked_after_the_driver_cover_the_query_s_other_words():
+    from gonghao.crm.search_index import MAX_GRAMS, _chosen, name_grams, phone_grams
+
+    assert MAX_GRAMS == 3
+    grams = name_grams("nova pharma")
+    saturated = dict.fromkeys(grams, 1024)
+    # "a p" spans both words; then one gram inside each word, not two pieces of "pharma".
+    chosen = _chosen(grams, {**saturated, "a p": 842}, "nova pharma")
+    assert chosen[0] == "a p"
+    assert {gram for gram in chosen[1:] if gram in "nova"} and {
+        gram for gram in chosen[1:] if gram in "pharma"
+    }
+    # Counts first: a rarer gram is checked before a better placed one.
+    assert _chosen(grams, {**saturated, "a p": 842, " ph": 900}, "nova pharma")[1] == " ph"
+    # One word (a Chinese name, phone digits): the characters not covered yet.
+    assert _chosen(name_grams("上海张伟"), dict.fromkeys(["上海", "海张", "张伟"], 9), "上海张伟")[
+        1:
+    ] == ["张伟", "海张"]
+    digits = "13812345678"
+    chosen = _chosen(phone_grams(digits), dict.fromkeys(phone_grams(digits), 50), digits)
+    assert chosen == ["#1234", "#5678", "#1381"]  # together they cover all eleven digits
+
+
+def test_a_gram_no_customer_holds_matches_nobody_without_reading_customers(
+    crm, django_assert_num_queries
+):
+    customer = make_customer(crm.rep_a, "星辰贸易", phone="15097531864")
+    with django_assert_num_queries(1):  # the probe; the index says no customer can match
+        assert list(Customer.objects.filter(search_condition("星辰物流"))) == []
+    assert_same_results("星辰物流")
+    # A name part that cannot match leaves the phone part: the digits still find the customer.
+    with django_assert_num_queries(2):
+        assert list(Customer.objects.filter(search_condition("9753186"))) == [customer]
 
 
 def test_name_grams_are_the_bigrams_and_every_all_ascii_trigram():
