@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.utils import timezone
 
 from gonghao.core import clock, context
 
@@ -250,21 +251,35 @@ def record(
 # than running it. Values go through the same field adapters the ORM would use, so the stored
 # row is the same; no RETURNING, since the primary key is `seq`, which we chose.
 _EVENT_FIELDS = AuditEvent._meta.concrete_fields
-_ADAPTED = {"occurred_at", "client_ip", "params", "changes"}
 # Identifiers from the model's metadata; the values go as parameters.
 _INSERT_EVENT = "INSERT INTO {table} ({columns}) VALUES ({values})".format(  # noqa: S608
     table=AuditEvent._meta.db_table,
     columns=", ".join(f'"{field.column}"' for field in _EVENT_FIELDS),
     values=", ".join(["%s"] * len(_EVENT_FIELDS)),
 )
-_EVENT_PLAN = [(f.attname, f if f.name in _ADAPTED else None) for f in _EVENT_FIELDS]
+
+
+def _adapter(field: Any) -> Any:
+    """How the ORM would hand this field's value to the driver; None: as it is (str, int)."""
+    if field.get_internal_type() == "JSONField":
+        # what JSONField.get_db_prep_save comes to for a plain JSON value
+        return lambda value: connection.ops.adapt_json_value(value, field.encoder)
+    if field.get_internal_type() == "DateTimeField":
+        return lambda value: (
+            connection.ops.adapt_datetimefield_value(value)
+            if timezone.is_aware(value)
+            else field.get_db_prep_save(value, connection)  # warns and converts, as the ORM does
+        )
+    if field.get_internal_type() in {"CharField", "BigIntegerField", "PositiveSmallIntegerField"}:
+        return None
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+_EVENT_PLAN = [(field.attname, _adapter(field)) for field in _EVENT_FIELDS]
 
 
 def _insert(fields: dict[str, Any]) -> None:
-    values = [
-        fields[name] if field is None else field.get_db_prep_save(fields[name], connection)
-        for name, field in _EVENT_PLAN
-    ]
+    values = [fields[name] if adapt is None else adapt(fields[name]) for name, adapt in _EVENT_PLAN]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_EVENT, values)
 
