@@ -238,12 +238,11 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
         log(f"  audit events: {sizes['audit_events']} in {time.perf_counter() - started:.0f}s")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # Rows were loaded with explicit ids: move the sequences past them.
-            for table in ("crm_customer", "audit_auditevent"):
-                cursor.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                    f" (SELECT COALESCE(MAX(id), 1) FROM {table}))"
-                )
+            # Customers were loaded with explicit ids: move their sequence past them.
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('crm_customer', 'id'),"
+                " (SELECT COALESCE(MAX(id), 1) FROM crm_customer))"
+            )
             # and the numbering of audit events past the loaded ones (their chain is 1)
             cursor.execute(
                 "SELECT setval('audit_event_seq', (SELECT MAX(seq) FROM audit_auditevent))"

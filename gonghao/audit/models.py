@@ -13,6 +13,16 @@ class ActorKind(models.TextChoices):
     ANONYMOUS = "anonymous", _("Anonymous")
 
 
+class SequenceNumberField(models.BigIntegerField):
+    """A 64-bit integer, spelt `integer` on SQLite: as the primary key it is then the table's
+    rowid itself rather than one more index beside it (SQLite's integers are 64-bit anyway)."""
+
+    def db_type(self, connection):
+        if connection.vendor == "sqlite":
+            return "integer"
+        return super().db_type(connection)
+
+
 class AuditEvent(models.Model):
     """One thing that happened: who, when, what, on which record. Never updated or deleted.
 
@@ -20,10 +30,10 @@ class AuditEvent(models.Model):
     previous event of its chain so that any change made behind the database's back is found by
     `verify`. `seq` orders all events; it has no gaps on SQLite, and on PostgreSQL it comes from
     a sequence, so a rolled-back transaction leaves a gap (the links, not `seq`, prove nothing
-    is missing).
+    is missing). `seq` is the primary key: a surrogate id would be one more index to update.
     """
 
-    seq = models.BigIntegerField(_("sequence number"), unique=True)
+    seq = SequenceNumberField(_("sequence number"), primary_key=True)
     chain = models.PositiveSmallIntegerField(_("chain"), default=1)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)

@@ -105,6 +105,27 @@ def test_a_busy_chain_is_skipped_not_waited_for():
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
+def test_a_connection_keeps_to_its_chain_after_the_busy_one_is_free():
+    holding, release, seen = threading.Event(), threading.Event(), {}
+    holder = threading.Thread(target=hold_a_chain_open, args=(holding, release, seen))
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        with transaction.atomic():
+            moved = record(AUDIT_VERIFIED, params={"result": "moved", "checked": 1})
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert moved.chain != seen["holder"].chain
+    # The holder's chain is free again, but this connection's own head is tried first.
+    with transaction.atomic():
+        stayed = record(AUDIT_VERIFIED, params={"result": "stayed", "checked": 2})
+    assert stayed.chain == moved.chain and stayed.prev_hash == moved.hash
+    assert_log_intact(3)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
 def test_with_every_chain_busy_a_writer_queues_and_numbers_after_the_holder(settings):
     settings.GONGHAO_AUDIT_CHAINS = 1
     holding, release, seen = threading.Event(), threading.Event(), {}

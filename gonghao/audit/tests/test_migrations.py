@@ -1,0 +1,76 @@
+"""Migration 0005 (`seq` becomes the primary key) keeps every event, the chain and the guards."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+
+from gonghao.audit.chain import HASHED_FIELDS
+from gonghao.audit.models import AuditEvent
+from gonghao.audit.services import verify_chain
+
+from .util import TABLE, execute, head, record_some
+
+BEFORE = ("audit", "0004_several_chains")
+AFTER = ("audit", "0005_seq_primary_key")
+STORED = ("chain", *HASHED_FIELDS, "actor_id", "prev_hash", "hash")
+
+
+def migrate_audit_to(target: tuple[str, str]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate([target])
+
+
+def stored_rows() -> list[dict]:
+    return list(AuditEvent.objects.order_by("seq").values(*STORED))
+
+
+def columns() -> list[str]:
+    with connection.cursor() as cursor:
+        return [c.name for c in connection.introspection.get_table_description(cursor, TABLE)]
+
+
+def refuses_update() -> bool:
+    try:
+        with transaction.atomic():
+            execute(f"UPDATE {TABLE} SET action = 'auth.logout'")
+    except DatabaseError as error:
+        return "append-only" in str(error)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seq_becomes_the_primary_key_and_every_event_stays_as_it_was(cast):
+    record_some(2, actor=cast.auditor)
+    before = stored_rows()
+
+    migrate_audit_to(BEFORE)
+    assert "id" in columns()  # the old shape, with its surrogate key, events intact
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT seq FROM {TABLE} ORDER BY seq")
+        assert [row[0] for row in cursor.fetchall()] == [row["seq"] for row in before]
+    migrate_audit_to(AFTER)
+
+    assert "id" not in columns()
+    assert AuditEvent._meta.pk.name == "seq"
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, TABLE)
+    assert [c["columns"] for c in constraints.values() if c["primary_key"]] == [["seq"]]
+    if connection.vendor == "sqlite":
+        # `seq` is the rowid itself: SQLite built no separate index for the primary key.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s"
+                " AND sql IS NULL",
+                [TABLE],
+            )
+            assert cursor.fetchall() == []
+    assert stored_rows() == before
+    assert verify_chain().ok
+    # The rebuilt table is guarded again, and its chain head follows new events.
+    assert refuses_update()
+    (event,) = record_some(1)
+    assert head() == (event.seq, event.hash)
+    assert stored_rows()[:-1] == before
+    assert verify_chain().ok
