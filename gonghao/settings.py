@@ -84,6 +84,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "gonghao.urls"
 WSGI_APPLICATION = "gonghao.wsgi.application"
 
+FORM_RENDERER = "gonghao.core.forms_renderer.FormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

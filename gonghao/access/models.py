@@ -54,8 +54,10 @@ class Role(models.Model):
 
 
 class GrantQuerySet(models.QuerySet):
-    def in_force(self):
-        now = clock.now()
+    def in_force(self, now=None):
+        """Grants neither revoked nor expired at `now` (a datetime or an expression; default:
+        the current time)."""
+        now = clock.now() if now is None else now
         return self.filter(revoked_at__isnull=True).filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now)
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -36,16 +37,32 @@ def subordinate_ids(employee: Any) -> set[int]:
     return found
 
 
-@dataclass(frozen=True)
 class DirectReach:
     """Records reached one by one: `ids` is a flat queryset of their primary keys, kept lazy so
-    it becomes a subquery of `q()`; `lookup` names its field, to test a single record."""
+    it becomes a subquery of `q()` (a provider may pass a function making it, so that lists
+    reading `listed` never build it); `lookup` names its field, to test a single record.
+    `listed(limit)`, when the provider has a faster way, gives the same ids as a list."""
 
-    ids: QuerySet
-    lookup: str
+    def __init__(
+        self,
+        ids: QuerySet | Callable[[], QuerySet],
+        lookup: str,
+        listed: Callable[[int], list[int]] | None = None,
+    ) -> None:
+        self._ids = ids
+        self.lookup = lookup
+        self.listed = listed
+
+    @cached_property
+    def ids(self) -> QuerySet:
+        return self._ids() if callable(self._ids) else self._ids
 
     def contains(self, record_id: int) -> bool:
         return self.ids.filter(**{self.lookup: record_id}).exists()
+
+    def id_list(self, limit: int) -> list[int]:
+        """Up to `limit` of the ids, as a list."""
+        return self.listed(limit) if self.listed is not None else list(self.ids[:limit])
 
 
 # permission code → functions giving the employee's direct reach under it (or None).

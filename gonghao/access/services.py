@@ -8,11 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import DateTimeField, IntegerField
 from django.utils.translation import gettext as _
 
 from gonghao.audit.services import diff, record
 from gonghao.core import clock
 from gonghao.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gonghao.core.prepared import Bound, PreparedQuery
 from gonghao.core.text import has_control_characters
 
 from . import audit_actions, login_rules
@@ -38,21 +40,25 @@ class _Access:
         self.hidden: dict[str, frozenset[str]] = {}
 
 
+# Without who granted each role: every request reads this, only `explain` shows that. Compiled
+# once per connection (core/prepared.py).
+GRANTS_IN_FORCE = PreparedQuery(
+    lambda: (
+        RoleGrant.objects.in_force(now=Bound("now", DateTimeField()))
+        .filter(employee_id=Bound("employee_id", IntegerField()))
+        .select_related("role")
+        .order_by("role__code")
+    )
+)
+
+
 def _access(employee: Any) -> _Access | None:
     """The employee's grants in force, with roles; cached on the instance for one request."""
     if employee is None or not getattr(employee, "pk", None) or not employee.is_active:
         return None
     cached = getattr(employee, _CACHE_ATTR, None)
     if cached is None:
-        # Without who granted each role: every request reads this, only `explain` shows that.
-        cached = _Access(
-            list(
-                RoleGrant.objects.in_force()
-                .filter(employee_id=employee.pk)
-                .select_related("role")
-                .order_by("role__code")
-            )
-        )
+        cached = _Access(GRANTS_IN_FORCE.all(now=clock.now(), employee_id=employee.pk))
         setattr(employee, _CACHE_ATTR, cached)
     return cached
 

@@ -8,7 +8,6 @@ from gonghao.access.services import bind_to_request
 from gonghao.core.errors import GonghaoError
 
 from . import services
-from .models import Employee
 
 
 class EmployeeBackend(ModelBackend):
@@ -22,11 +21,10 @@ class EmployeeBackend(ModelBackend):
 
     def get_user(self, user_id):
         """The session's employee, loaded for this request only (see `bind_to_request`)."""
-        employee = (
-            Employee._default_manager.select_related(*services.REQUEST_EMPLOYEE_RELATIONS)
-            .filter(pk=user_id)
-            .first()
-        )
+        try:
+            employee = services.REQUEST_EMPLOYEE.first(pk=int(user_id))
+        except (TypeError, ValueError):
+            return None
         if employee is None or not self.user_can_authenticate(employee):
             return None
         return bind_to_request(employee)

@@ -15,7 +15,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from gonghao.access import services as access
@@ -23,6 +23,7 @@ from gonghao.audit.models import ActorKind
 from gonghao.audit.services import record
 from gonghao.core import clock, context
 from gonghao.core.errors import GonghaoError, NotFound, ValidationFailed
+from gonghao.core.prepared import Bound, PreparedQuery
 from gonghao.core.text import has_control_characters
 
 from . import audit_actions, employee_ids, policy, second_factors
@@ -881,17 +882,23 @@ def issue_token(
 # department and the one above it (shares to a department "with sub-departments").
 REQUEST_EMPLOYEE_RELATIONS = ("department__parent",)
 
+# Every API request runs these: compiled once per connection (core/prepared.py).
+TOKEN_BY_HASH = PreparedQuery(
+    lambda: ApiToken.objects.select_related(
+        *(f"employee__{relation}" for relation in REQUEST_EMPLOYEE_RELATIONS)
+    ).filter(token_hash=Bound("token_hash", CharField()))[:1]
+)
+REQUEST_EMPLOYEE = PreparedQuery(
+    lambda: Employee._default_manager.select_related(*REQUEST_EMPLOYEE_RELATIONS).filter(
+        pk=Bound("pk", IntegerField())
+    )[:1]
+)
+
 
 def token_owner(raw: str) -> tuple[Employee, ApiToken] | None:
     if not raw or not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    token = (
-        ApiToken.objects.select_related(
-            *(f"employee__{relation}" for relation in REQUEST_EMPLOYEE_RELATIONS)
-        )
-        .filter(token_hash=hash_token(raw))
-        .first()
-    )
+    token = TOKEN_BY_HASH.first(token_hash=hash_token(raw))
     if token is None or not token.is_usable:
         return None
     now = clock.now()

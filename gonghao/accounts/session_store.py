@@ -13,8 +13,19 @@ from datetime import datetime
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db.models import CharField, DateTimeField
 from django.utils import timezone
 from django.utils.crypto import get_random_string
+
+from gonghao.core.prepared import Bound, PreparedQuery
+
+# Every page reads its session: compiled once per connection (core/prepared.py).
+LIVE_SESSION = PreparedQuery(
+    lambda: DatabaseSessionStore.get_model_class().objects.filter(
+        session_key=Bound("session_key", CharField()),
+        expire_date__gt=Bound("now", DateTimeField()),
+    )[:1]
+)
 
 
 class SessionStore(DatabaseSessionStore):
@@ -28,7 +39,9 @@ class SessionStore(DatabaseSessionStore):
     _insert_on_save = False
 
     def _get_session_from_db(self):
-        row = super()._get_session_from_db()
+        row = LIVE_SESSION.first(session_key=self.session_key, now=timezone.now())
+        if row is None:
+            self._session_key = None
         self.stored_expiry = row.expire_date if row is not None else None
         return row
 

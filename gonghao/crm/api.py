@@ -15,7 +15,13 @@ from . import permissions as perms
 from . import services
 from .exports import export_rows, render_csv
 from .models import Customer
-from .queries import CustomerFilter, customers_for, get_customer_for, present, sort_for
+from .queries import (
+    CustomerFilter,
+    get_customer_for,
+    listed_customers,
+    present,
+    sort_for,
+)
 from .schemas import (
     CustomerIn,
     CustomerListOut,
@@ -106,7 +112,9 @@ def list_customers(
     )
     # A search counts its matches up to a cap; an unsearched list keeps its exact count.
     cap = search_count_cap(filters.q)
-    items, count, capped = paginate_capped(customers_for(request.auth, filters), limit, offset, cap)
+    items, count, capped = paginate_capped(
+        listed_customers(request.auth, filters), limit, offset, cap
+    )
     return {
         "items": [customer_out(c, request.auth) for c in items],
         "count": count,

@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, F, IntegerField, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from gonghao.access.scopes import reach_of
 from gonghao.access.services import has_permission, hidden_fields_for
 from gonghao.core.errors import NotFound, PermissionDenied, ValidationFailed
+from gonghao.core.prepared import Bound, BoundList, InList, PreparedQuery
 
 from . import permissions as perms
 from . import search_index
@@ -124,11 +125,21 @@ def search_condition(text: str, hidden: set[str] | frozenset[str] = frozenset())
     return narrowed & condition
 
 
-def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.VIEW):
-    """The customers the actor may list under `permission`, searched, filtered and sorted.
+# Filters a list applies by equality: the filter's name → (lookup, field of its value).
+EQUALITY_FILTERS = {
+    "status": ("status", CharField()),
+    "kind": ("kind", CharField()),
+    "level": ("level", CharField()),
+    "source": ("source", CharField()),
+    "owner_id": ("owner_id", IntegerField()),
+    "department_id": ("owner_department_id", IntegerField()),
+}
+# Filters a role can hide (a hidden field can be neither searched nor filtered on).
+HIDEABLE_FILTERS = ("level", "source")
 
-    Search and filters never reach fields the actor's roles hide.
-    """
+
+def _list_access(actor: Any, filters: CustomerFilter, permission: str) -> tuple[str, frozenset]:
+    """The permission a list is read under, checked, and the fields it hides."""
     visible_permission = perms.RESTORE if filters.deleted else permission
     require_any_access(actor, visible_permission)
     if filters.shared and filters.shared not in SHARED_CHOICES:
@@ -137,7 +148,29 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
                 "shared": [_("Choose one of: %(values)s") % {"values": ", ".join(SHARED_CHOICES)}]
             }
         )
-    hidden = hidden_fields_for(actor, visible_permission)
+    return visible_permission, frozenset(hidden_fields_for(actor, visible_permission))
+
+
+def _equality_filters(filters: CustomerFilter, hidden: frozenset) -> list[tuple[str, Any]]:
+    applied = []
+    for name in EQUALITY_FILTERS:
+        value = getattr(filters, name)
+        if value in ("", None) or (name in HIDEABLE_FILTERS and f"customer.{name}" in hidden):
+            continue
+        applied.append((name, value))
+    return applied
+
+
+def _tag_filtered(filters: CustomerFilter, hidden: frozenset) -> bool:
+    return bool(filters.tag) and "customer.tags" not in hidden
+
+
+def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.VIEW):
+    """The customers the actor may list under `permission`, searched, filtered and sorted.
+
+    Search and filters never reach fields the actor's roles hide.
+    """
+    visible_permission, hidden = _list_access(actor, filters, permission)
     # Lists show the owner's 工号 and name; the department is used by its id only.
     queryset = Customer.objects.select_related("owner")
     queryset = queryset.filter(deleted_at__isnull=not filters.deleted)
@@ -145,24 +178,109 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
     text = filters.q.strip()
     if text:
         queryset = queryset.filter(search_condition(text, hidden))
-    for name in ("status", "kind"):
-        value = getattr(filters, name)
-        if value:
-            queryset = queryset.filter(**{name: value})
-    for name in ("level", "source", "tags"):
-        value = filters.tag if name == "tags" else getattr(filters, name)
-        if value and f"customer.{name}" not in hidden:
-            lookup = "tags__icontains" if name == "tags" else name
-            queryset = queryset.filter(**{lookup: value})
-    if filters.owner_id is not None:
-        queryset = queryset.filter(owner_id=filters.owner_id)
-    if filters.department_id is not None:
-        queryset = queryset.filter(owner_department_id=filters.department_id)
+    for name, value in _equality_filters(filters, hidden):
+        queryset = queryset.filter(**{EQUALITY_FILTERS[name][0]: value})
+    if _tag_filtered(filters, hidden):
+        queryset = queryset.filter(tags__icontains=filters.tag)
     if filters.shared == "with_me":
         from .share_reach import shared_customer_ids
 
         queryset = queryset.filter(pk__in=shared_customer_ids(actor))
     return queryset.order_by(*SORTS[applied_sort(filters, hidden)])
+
+
+@dataclass(frozen=True)
+class _ListShape:
+    """What shapes the SQL of an unsearched customer list; its values go apart."""
+
+    deleted: bool
+    everything: bool
+    # How many owners, departments and records one by one (shares) the scope lists.
+    owners: int
+    departments: int
+    direct: int
+    filters: tuple[str, ...]
+    sort: str
+
+
+def _build_list(shape: _ListShape, start: int | None, stop: int | None) -> QuerySet[Customer]:
+    queryset = Customer.objects.select_related("owner").filter(deleted_at__isnull=not shape.deleted)
+    if not shape.everything:
+        # The scope, as access.scopes.ScopeReach.q() writes it, its shares as a list of ids.
+        scope = Q(pk__in=[])
+        for field, name, length in (
+            ("owner_id", "owners", shape.owners),
+            ("owner_department_id", "departments", shape.departments),
+            ("pk", "direct", shape.direct),
+        ):
+            if length:
+                scope |= Q(InList(F(field), BoundList(name, length)))
+        queryset = queryset.filter(scope)
+    for name in shape.filters:
+        lookup, field = EQUALITY_FILTERS[name]
+        queryset = queryset.filter(**{lookup: Bound(name, field)})
+    queryset = queryset.order_by(*SORTS[shape.sort])
+    return queryset if start is None else queryset[start:stop]
+
+
+CUSTOMER_LIST = PreparedQuery(_build_list)
+# Past this many customers reached one by one (shares), the list is not prepared: the ids
+# would travel as one long parameter instead of a subquery.
+MAX_PREPARED_DIRECT = 500
+
+
+class PreparedCustomerList:
+    """An unsearched list of customers_for(), paged by slicing and counted like a QuerySet,
+    each page and count run from SQL compiled once (core/prepared.py)."""
+
+    ordered = True
+
+    def __init__(self, shape: _ListShape, values: dict[str, Any]) -> None:
+        self.shape = shape
+        self.values = values
+
+    def count(self) -> int:
+        return CUSTOMER_LIST.count(self.shape, None, None, **self.values)
+
+    def __getitem__(self, item: slice) -> list[Customer]:
+        if not isinstance(item, slice) or item.step is not None:
+            raise TypeError("a customer list is read by pages: list[start:stop]")
+        start = max(0, item.start or 0)
+        stop = item.stop if item.stop is None else max(start, item.stop)
+        if stop is not None and stop == start:
+            return []
+        return CUSTOMER_LIST.all(self.shape, start, stop, **self.values)
+
+
+def listed_customers(actor: Any, filters: CustomerFilter, permission: str = perms.VIEW):
+    """customers_for() as a list page reads it: the same rows in the same order. The most
+    common lists (unsearched, filtered by equality only) come prepared; others as a QuerySet."""
+    visible_permission, hidden = _list_access(actor, filters, permission)
+    if filters.q.strip() or filters.shared or _tag_filtered(filters, hidden):
+        return customers_for(actor, filters, permission)
+    reach = reach_of(actor, visible_permission)
+    if reach.nothing:
+        return customers_for(actor, filters, permission)
+    values: dict[str, Any] = dict(_equality_filters(filters, hidden))
+    if not reach.everything:
+        direct = [pk for one in reach.direct for pk in one.id_list(MAX_PREPARED_DIRECT + 1)]
+        if len(direct) > MAX_PREPARED_DIRECT:
+            return customers_for(actor, filters, permission)
+        values.update(
+            owners=sorted(reach.owner_ids),
+            departments=sorted(reach.department_ids),
+            direct=sorted(set(direct)),
+        )
+    shape = _ListShape(
+        deleted=filters.deleted,
+        everything=reach.everything,
+        owners=len(values.get("owners", ())),
+        departments=len(values.get("departments", ())),
+        direct=len(values.get("direct", ())),
+        filters=tuple(name for name, _value in _equality_filters(filters, hidden)),
+        sort=applied_sort(filters, hidden),
+    )
+    return PreparedCustomerList(shape, values)
 
 
 def applied_sort(filters: CustomerFilter, hidden: set[str] | frozenset[str]) -> str:

@@ -29,7 +29,13 @@ from .constants import CustomerKind, CustomerStatus
 from .contacts_views import contacts_context
 from .exports import export_rows, render_csv
 from .forms import SORT_CHOICES, CustomerForm, CustomerSearchForm, OwnerForm
-from .queries import CustomerFilter, customers_for, get_customer_for, present, sort_for
+from .queries import (
+    CustomerFilter,
+    get_customer_for,
+    listed_customers,
+    present,
+    sort_for,
+)
 
 AUDIT_TRAIL_LENGTH = 20
 
@@ -71,7 +77,7 @@ def customer_list(request: HttpRequest):
     filters = _filters_from(form, deleted=deleted)
     # A search counts its matches up to a cap ("1,000+ customers"); a plain list exactly.
     cap = search_count_cap(filters.q)
-    page = paginate(request, customers_for(request.user, filters), count_cap=cap)
+    page = paginate(request, listed_customers(request.user, filters), count_cap=cap)
     actor = request.user
     return render_page(
         request,

@@ -6,6 +6,8 @@ import re
 
 from django import template
 
+from gonghao.core.links import record_url as _record_url
+
 register = template.Library()
 
 
@@ -27,6 +29,12 @@ def bootstrap(field):
     if field.errors:
         css += " is-invalid"
     return field.as_widget(attrs={"class": css})
+
+
+@register.simple_tag
+def record_url(name, pk):
+    """`{% url name pk %}` for the rows of a list: the URL pattern is reversed once."""
+    return _record_url(name, pk)
 
 
 @register.filter

@@ -3,6 +3,8 @@ added first (newest record first, read in index order), any sort the user picks 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -92,6 +94,12 @@ def test_the_page_offers_the_default_order_and_says_which_order_applies(crm, tra
     assert searched.index("Beta Trading") < searched.index("Gamma Trading")
     assert searched.index("Gamma Trading") < searched.index("Alpha Trading")
     assert '<option value="" selected>Default order</option>' in searched
+    # Each order once: "Recently added" is the newest first (no second "Newest" entry).
+    menu = searched[
+        searched.index('name="sort"') : searched.index("</select>", searched.index('name="sort"'))
+    ]
+    offered = re.findall(r'<option value="([^"]*)"', menu)
+    assert offered == ["", "-updated", "-added", "name", "-name", "created", "level"]
     # The form sends its sort with every search: left on the default, it stays the default.
     typed = client.get("/customers/", {"q": "trading", "sort": ""}).content.decode()
     assert "Order: Recently added" in typed
