@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import CharField, F, IntegerField, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from gonghao.access.scopes import reach_of
+from gonghao.access.scopes import ScopeReach, reach_of
 from gonghao.access.services import has_permission, hidden_fields_for
 from gonghao.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gonghao.core.prepared import Bound, BoundList, InList, PreparedQuery
@@ -23,7 +23,10 @@ from .models import Customer, fold
 
 def restrict(queryset: QuerySet[Customer], actor: Any, permission: str) -> QuerySet[Customer]:
     """Narrow any customer queryset to the rows the actor reaches with `permission`."""
-    reach = reach_of(actor, permission)
+    return within(queryset, reach_of(actor, permission))
+
+
+def within(queryset: QuerySet[Customer], reach: ScopeReach) -> QuerySet[Customer]:
     if reach.nothing:
         return queryset.none()
     return queryset.filter(reach.q(record_field="pk"))
@@ -100,12 +103,16 @@ def search_digits(text: str) -> str:
     return digits
 
 
-def search_condition(text: str, hidden: set[str] | frozenset[str] = frozenset()) -> Q:
+def search_condition(
+    text: str, hidden: set[str] | frozenset[str] = frozenset(), reach: ScopeReach | None = None
+) -> Q:
     """Customers whose folded name contains the folded text, or whose phone contains its
     digits (three or more), or whose e-mail contains it (when it has an "@").
 
     The n-gram index (search_index) picks the candidates; the folded columns confirm them, so
     the result is exactly that of the plain `LIKE` conditions. Too short for the index: `LIKE`.
+    `reach`, the scope the caller restricts the customers to, lets a narrow scope drive the
+    search (search_index.narrowing); it never changes which customers match.
     """
     folded = fold(text)
     digits = search_digits(text)
@@ -121,8 +128,25 @@ def search_condition(text: str, hidden: set[str] | frozenset[str] = frozenset())
     )
     if too_short or by_email:
         return condition
-    narrowed = search_index.narrowing(folded, digits if by_phone else "")
+    scope = None
+    if reach is not None and not reach.everything and not reach.nothing:
+        scope = scope_parts(reach)
+    narrowed = search_index.narrowing(folded, digits if by_phone else "", scope)
     return narrowed & condition
+
+
+def scope_parts(reach: ScopeReach) -> list[QuerySet]:
+    """The reach's customers as querysets to count from indexes alone (the owner and the
+    department indexes, the shares), for the search's probe to size the scope."""
+    parts: list[QuerySet] = []
+    if reach.owner_ids:
+        owned = Customer.objects.filter(owner_id__in=sorted(reach.owner_ids))
+        parts.append(owned.order_by().values("owner_id"))
+    if reach.department_ids:
+        held = Customer.objects.filter(owner_department_id__in=sorted(reach.department_ids))
+        parts.append(held.order_by().values("owner_department_id"))
+    parts.extend(direct.ids.order_by() for direct in reach.direct)
+    return parts
 
 
 # Filters a list applies by equality: the filter's name → (lookup, field of its value).
@@ -174,10 +198,11 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
     # Lists show the owner's 工号 and name; the department is used by its id only.
     queryset = Customer.objects.select_related("owner")
     queryset = queryset.filter(deleted_at__isnull=not filters.deleted)
-    queryset = restrict(queryset, actor, visible_permission)
+    reach = reach_of(actor, visible_permission)
+    queryset = within(queryset, reach)
     text = filters.q.strip()
     if text:
-        queryset = queryset.filter(search_condition(text, hidden))
+        queryset = queryset.filter(search_condition(text, hidden, reach))
     for name, value in _equality_filters(filters, hidden):
         queryset = queryset.filter(**{EQUALITY_FILTERS[name][0]: value})
     if _tag_filtered(filters, hidden):

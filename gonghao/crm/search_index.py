@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import BooleanField, F, Func, Q
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +41,11 @@ _ASCII_RUN = re.compile(rf"[\x00-\x7f]{{{LATIN_GRAM},}}")
 PROBE_LIMIT = 1024
 # Grams checked in the index before confirming on the customer row; more add little.
 MAX_GRAMS = 3
+# How many customers of a narrow scope (a sales rep's own and shared ones) the probe counts:
+# a scope this large is left to the index walk (see narrowing).
+SCOPE_PROBE_LIMIT = 8 * PROBE_LIMIT
+# The probe's row for the scope's count (no gram is empty).
+_SCOPE = ""
 
 
 class CustomerGram(models.Model):
@@ -153,14 +158,27 @@ def _worth_probing(grams: set[str]) -> set[str]:
     }
 
 
-def _counts(grams: list[str], limit: int) -> dict[str, int]:
-    """Postings per gram, each counted up to `limit`, in one statement."""
+def _counts(grams: list[str], limit: int, scope: list[QuerySet] | None = None) -> dict[str, int]:
+    """Postings per gram, each counted up to `limit`, in one statement; with a `scope` (the
+    querysets whose rows make up the caller's scope: its owners' customers, its departments',
+    its shares) also its size, each part counted up to SCOPE_PROBE_LIMIT, under `_SCOPE`."""
     table = connection.ops.quote_name(CustomerGram._meta.db_table)
     # Only the quoted table name and constants are formatted in; the grams are parameters.
     one = f"SELECT %s, (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE gram = %s LIMIT {int(limit)}) AS p{{i}})"  # noqa: E501, S608
-    probe = " UNION ALL ".join(one.format(i=i) for i in range(len(grams)))
+    selects = [one.format(i=i) for i in range(len(grams))]
+    params = [v for gram in grams for v in (gram, gram)]
+    if scope is not None:
+        sizes = []
+        for i, part in enumerate(scope):
+            part_sql, part_params = part.query.get_compiler(connection=connection).as_sql()
+            limit_sql = f"LIMIT {int(SCOPE_PROBE_LIMIT)}"
+            # The part's own compiled SQL and constants; its values stay parameters.
+            sizes.append(f"(SELECT COUNT(*) FROM ({part_sql} {limit_sql}) AS s{i})")  # noqa: S608
+            params += part_params
+        params.insert(2 * len(grams), _SCOPE)
+        selects.append(f"SELECT %s, {' + '.join(sizes) or '0'}")
     with connection.cursor() as cursor:
-        cursor.execute(probe, [v for gram in grams for v in (gram, gram)])
+        cursor.execute(" UNION ALL ".join(selects), params)
         return dict(cursor.fetchall())
 
 
@@ -231,7 +249,7 @@ def _union(parts: list[list[str]]) -> RawSQL:
     return RawSQL(sql, [gram for part in parts for gram in part])  # noqa: S611
 
 
-def narrowing(name_query: str, phone_query: str) -> Q:
+def narrowing(name_query: str, phone_query: str, scope: list[QuerySet] | None = None) -> Q:
     """The customers that may contain `name_query` in their folded name or `phone_query` in
     their phone digits (either may be empty: not searched): a superset of the matches, read
     from the index; the caller confirms them on the customer's columns.
@@ -246,6 +264,14 @@ def narrowing(name_query: str, phone_query: str) -> Q:
     on a unique key, SQLite walks the IN list in order. So a list ordered by id (the
     searched list's default) stops after its page; the others sort every match. A query that
     is a fragment of both a name and a phone falls back to a UNION ALL of the two parts.
+
+    `scope`, the parts of the scope the caller will narrow the list to (a sales rep's own
+    customers, those shared with them), is counted by the same probe. When it holds fewer
+    customers than the rarest gram has postings, the scope drives instead: `EXISTS (posting
+    of each gram)` only, which both databases test on the scope's customers, read from the
+    owner index and the shares. A rep searching for a four-digit phone fragment otherwise
+    walks all its thousands of postings and reads each customer's row to find the few dozen
+    of their own.
     """
     wanted = [
         (grams, text)
@@ -256,7 +282,8 @@ def narrowing(name_query: str, phone_query: str) -> Q:
         if grams
     ]
     probed = sorted(set().union(*(_worth_probing(grams) for grams, _ in wanted)))
-    counts = _counts(probed, PROBE_LIMIT) if len(probed) > 1 else {}
+    counts = _counts(probed, PROBE_LIMIT, scope) if len(probed) > 1 or scope is not None else {}
+    reached = counts.pop(_SCOPE, None)
     parts = [
         _chosen(grams, counts, text)
         for grams, text in wanted
@@ -264,6 +291,8 @@ def narrowing(name_query: str, phone_query: str) -> Q:
     ]
     if not parts:
         return Q(pk__in=[])
+    if scope is not None and reached is not None and reached < _walked(parts, counts):
+        return _within_scope(parts, scope)
     if len(parts) > 1:
         return Q(pk__in=_union(parts))
     driver, *others = parts[0]
@@ -273,22 +302,62 @@ def narrowing(name_query: str, phone_query: str) -> Q:
     return condition
 
 
+def _walked(parts: list[list[str]], counts: dict[str, int]) -> int:
+    """How many postings the index walk would read: the drivers' counts, a count that reached
+    PROBE_LIMIT taken as beyond any scope the probe counts (common grams hold tens of
+    thousands; an index probe per scope customer costs less than a row read per posting)."""
+    return sum(
+        counts[driver] if counts[driver] < PROBE_LIMIT else SCOPE_PROBE_LIMIT
+        for driver, *_ in parts
+    )
+
+
+def _within_scope(parts: list[list[str]], scope: list[QuerySet]) -> Q:
+    """The candidates of a scope that drives: its customers holding every gram of a part.
+
+    PostgreSQL reads the scope's customers (the owner index and the shares, combined) and
+    probes the index for each. SQLite would seek every one of their rows before probing: there
+    the candidates are listed first, from the owner (or department) index alone, so only the
+    customers holding the grams are read.
+    """
+    holding = Q(_Holding(parts[0], probes_only=True))
+    for part in parts[1:]:
+        holding |= Q(_Holding(part, probes_only=True))
+    if connection.vendor != "sqlite":
+        return holding
+    customers = CustomerGram._meta.get_field("customer").related_model
+    condition = Q(pk__in=[])
+    for part in scope:
+        if part.model is customers:
+            condition |= Q(pk__in=part.filter(holding).values("pk"))
+        else:
+            condition |= Q(pk__in=part) & holding
+    return condition
+
+
 class _Holding(Func):
     """True for a customer holding a posting of each gram: `EXISTS (...) AND EXISTS (...)` on
     the customer's id. Compiles in a fraction of the time of Exists() over a queryset, and
-    unlike raw SQL it follows the customer table's alias (a queryset used as a subquery)."""
+    unlike raw SQL it follows the customer table's alias (a queryset used as a subquery).
+
+    `probes_only`: each EXISTS stays a probe of the customer at hand. PostgreSQL otherwise
+    turns them into joins and, its estimate of a gram's postings being far below the real
+    count for common grams, drives from the postings again instead of from the scope;
+    `OFFSET 0` keeps a subquery from being pulled up (SQLite never pulls them up)."""
 
     output_field = BooleanField()
 
-    def __init__(self, grams: list[str]) -> None:
+    def __init__(self, grams: list[str], *, probes_only: bool = False) -> None:
         super().__init__(F("pk"))
         self.grams = grams
+        self.probes_only = probes_only
 
     def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
         customer_id, id_params = compiler.compile(self.get_source_expressions()[0])
         table = connection.ops.quote_name(CustomerGram._meta.db_table)
         # Only the quoted table name and the compiled column are formatted in; grams are
         # parameters.
-        one = f"EXISTS (SELECT 1 FROM {table} o WHERE o.gram = %s AND o.customer_id = {customer_id})"  # noqa: E501, S608
+        fence = " OFFSET 0" if self.probes_only and connection.vendor == "postgresql" else ""
+        one = f"EXISTS (SELECT 1 FROM {table} o WHERE o.gram = %s AND o.customer_id = {customer_id}{fence})"  # noqa: E501, S608
         sql = "(" + " AND ".join([one] * len(self.grams)) + ")"
         return sql, [param for gram in self.grams for param in (gram, *id_params)]

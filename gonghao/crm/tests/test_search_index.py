@@ -307,3 +307,49 @@ def test_name_grams_are_the_bigrams_and_every_all_ascii_trigram():
         expected = {folded[i : i + 2] for i in range(len(folded) - 1)}
         expected |= {w for w in windows if w.isascii()}
         assert name_grams(folded) == expected, folded
+
+
+def _searched_sql(actor, text: str) -> tuple[list[Customer], str]:
+    """The customers a searched list shows the actor, and the SQL of its page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        listed = list(customers_for(actor, CustomerFilter(q=text)))
+    return listed, queries.captured_queries[-1]["sql"]
+
+
+def test_a_narrow_scope_drives_the_search_when_smaller_than_the_gram_s_postings(crm, monkeypatch):
+    from django.db import connection
+
+    from gonghao.crm import search_index, sharing
+
+    # Scaled down: a gram past 4 postings is common, a scope is counted up to 32 customers.
+    monkeypatch.setattr(search_index, "PROBE_LIMIT", 4)
+    monkeypatch.setattr(search_index, "SCOPE_PROBE_LIMIT", 32)
+    theirs = [make_customer(crm.rep_a, f"甲{n}公司", phone=f"1391507{n:04d}") for n in range(12)]
+    make_customer(crm.rep_c, "丙一商行", phone="13815070000")
+    make_customer(crm.rep_c, "丙二商行", phone="13900001111")
+    sharing.share_customer(theirs[3].pk, actor=crm.rep_a, employee=crm.rep_c)
+    walk = 'IN (SELECT customer_id FROM "crm_customergram"'
+
+    def same_as_like(actor, text: str) -> str:
+        listed, sql = _searched_sql(actor, text)
+        plain = customers_for(actor, CustomerFilter(sort="-added")).filter(like_condition(text))
+        assert listed == list(plain), (actor, text)
+        return sql
+
+    # rep_c reaches three customers, fewer than "#1507"'s postings: their own customers and
+    # shares drive, each tested for the grams; the shared customer is found.
+    sql = same_as_like(crm.rep_c, "1507")
+    assert walk not in sql and "EXISTS" in sql
+    assert ("OFFSET 0" in sql) == (connection.vendor == "postgresql")
+    assert [c.name for c in _searched_sql(crm.rep_c, "1507")[0]] == ["丙一商行", "甲3公司"]
+    sql = same_as_like(crm.rep_c, "1391507")
+    assert walk not in sql
+    # A gram rarer than the scope is walked; so is every gram for whoever sees everything.
+    assert walk in same_as_like(crm.rep_a, "丙一")
+    assert walk in same_as_like(crm.agent, "1507")
+    for actor in (crm.rep_a, crm.rep_b, crm.head):
+        for text in ("1507", "甲1", "公司", "商行", "0007", "丙二"):
+            same_as_like(actor, text)
