@@ -84,7 +84,7 @@ def session_cookie(employee) -> str:
 def main() -> None:
     url = setup()
     from bench.data import PASSWORD, actors
-    from bench.loadgen import hammer
+    from bench.loadgen import hammer, hammer_interleaved
 
     sizes = scale()
     rep = actors()["rep"]
@@ -100,10 +100,7 @@ def main() -> None:
         }
         for path, headers in targets.values():
             hammer(port, path, headers, 1.0, concurrency=2)
-        results = {
-            name: hammer(port, path, headers, sizes["load_seconds"])
-            for name, (path, headers) in targets.items()
-        }
+        results = hammer_interleaved(port, targets, sizes["load_seconds"])
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -16,6 +16,41 @@ from bench.common import latency
 def hammer(
     port: int, path: str, headers: dict[str, str], seconds: float, concurrency: int = 4
 ) -> dict[str, Any]:
+    samples, elapsed = _hammer(port, path, headers, seconds, concurrency)
+    return {"rps": len(samples) / elapsed, "requests": len(samples), **latency(samples)}
+
+
+def hammer_interleaved(
+    port: int,
+    targets: dict[str, tuple[str, dict[str, str]]],
+    seconds: float,
+    rounds: int = 6,
+    concurrency: int = 4,
+) -> dict[str, dict[str, Any]]:
+    """`hammer` each target for `seconds` in all, in turns of seconds / rounds: a product path
+    and its baseline then share the machine's ups and downs instead of each getting its own
+    stretch of them (on a shared machine, back-to-back runs drifted by ±40%)."""
+    samples: dict[str, list[float]] = {name: [] for name in targets}
+    elapsed = dict.fromkeys(targets, 0.0)
+    for _round in range(rounds):
+        for name, (path, headers) in targets.items():
+            taken, spent = _hammer(port, path, headers, seconds / rounds, concurrency)
+            samples[name].extend(taken)
+            elapsed[name] += spent
+    return {
+        name: {
+            "rps": len(samples[name]) / elapsed[name],
+            "requests": len(samples[name]),
+            "rounds": rounds,
+            **latency(samples[name]),
+        }
+        for name in targets
+    }
+
+
+def _hammer(
+    port: int, path: str, headers: dict[str, str], seconds: float, concurrency: int
+) -> tuple[list[float], float]:
     samples: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -53,4 +88,4 @@ def hammer(
     elapsed = time.perf_counter() - began
     if failures:
         raise RuntimeError(f"{path}: {len(failures)} failed requests, e.g. {failures[:3]}")
-    return {"rps": len(samples) / elapsed, "requests": len(samples), **latency(samples)}
+    return samples, elapsed
