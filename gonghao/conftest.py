@@ -54,6 +54,7 @@ def _audit_numbering_follows_the_log(request):
     if connection.vendor == "postgresql":
         # and on the first chain, like a new connection (a connection keeps to its last chain)
         connection.__dict__.pop("gonghao_audit_chain", None)
+        connection.__dict__.pop("gonghao_audit_reservation", None)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT setval('audit_event_seq', "
