@@ -305,6 +305,21 @@ def test_a_web_login_writes_its_session_in_the_login_commit(employee):
     assert UserSession.objects.get(user=employee).session_key == row.session_key
 
 
+def test_a_login_checks_only_its_employees_sessions_by_key(employee):
+    """Dropping the employee's ended sessions from "My security" looks up each of their rows'
+    own session by key, not every live session of every employee (which made each login
+    slower the more people were logged in)."""
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        assert web_login(client, employee.employee_id).status_code == 302
+    (purge,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('DELETE FROM "usersessions_usersession"')
+    ]
+    assert "EXISTS" in purge and "IN (SELECT" not in purge
+
+
 def test_a_session_changed_after_its_early_write_is_written_again(employee):
     """`write_now` only spares the end-of-request write while nothing changed since."""
     from gonghao.accounts.session_store import SessionStore
