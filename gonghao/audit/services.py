@@ -138,10 +138,14 @@ _CLAIM_OWN_HEAD = """
     )
     SELECT id, last_hash, nextval('audit_event_seq') FROM head
 """
+# A writer that lost its own chain takes the free chain appended to least recently: one no other
+# writer keeps to, if any (taking the lowest free one took another writer's idle chain, whose
+# writer then took the next one's: with every writer on a chain of its own, they kept
+# displacing each other).
 _CLAIM_FREE_HEAD = """
     WITH head AS MATERIALIZED (
         SELECT id, last_hash FROM audit_auditchainhead WHERE id <= %s
-        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+        ORDER BY last_seq, id LIMIT 1 FOR UPDATE SKIP LOCKED
     )
     SELECT id, last_hash, nextval('audit_event_seq') FROM head
 """
@@ -170,10 +174,13 @@ def _next_link_concurrent(count: int) -> _Link:
         if found is None:  # another writer holds it, or it is missing: the first free head
             cursor.execute(_CLAIM_FREE_HEAD, [count])
             found = cursor.fetchone()
-        if found is None:
+        if found is None:  # no head free, or none at all: rebuild missing ones, own first
             ensure_chain_heads(count)
-            cursor.execute(_CLAIM_FREE_HEAD, [count])
+            cursor.execute(_CLAIM_OWN_HEAD, [preferred])
             found = cursor.fetchone()
+            if found is None:
+                cursor.execute(_CLAIM_FREE_HEAD, [count])
+                found = cursor.fetchone()
         if found is None:  # every chain is busy: queue on this connection's own chain
             cursor.execute(_WAIT_FOR_HEAD, [preferred])
             found = cursor.fetchone()

@@ -262,3 +262,28 @@ def test_an_over_long_value_is_refused_not_cut_in_the_one_statement_append():
     with pytest.raises(DataError), transaction.atomic():
         record(AUDIT_VERIFIED, target_type="x" * 65, params={"result": "long", "checked": 1})
     assert_log_intact(1)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_displaced_writer_takes_the_least_recently_used_free_chain():
+    """Not the lowest free one, which is another writer's idle chain: that writer would then
+    displace the next, and so on."""
+    connection.gonghao_audit_chain = 2
+    busy_before = record_some(1)[0]  # chain 2 has been used, later chains not
+    assert busy_before.chain == 2
+    release, seen = threading.Event(), {"holding": threading.Event()}
+    holder = threading.Thread(target=append_in_another_connection, args=(1, seen, release))
+    holder.start()
+    try:
+        assert seen["holding"].wait(timeout=30)
+        del connection.gonghao_audit_reservation  # (on the connection behind the proxy)
+        connection.gonghao_audit_chain = 1  # its own chain is the one held
+        with transaction.atomic():
+            moved = record(AUDIT_VERIFIED, params={"result": "moved", "checked": 1})
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert seen["other"].chain == 1
+    assert moved.chain not in (1, 2)
+    assert_log_intact(3)
