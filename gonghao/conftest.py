@@ -49,11 +49,13 @@ def _audit_numbering_follows_the_log(request):
         return
     if wanted is not None:
         request.getfixturevalue(wanted)
-    from django.db import connection
+    from django.db import connection, connections
 
     if connection.vendor == "postgresql":
         # and on the first chain, like a new connection (a connection keeps to its last chain)
-        connection.__dict__.pop("gonghao_audit_chain", None)
+        # (on the connection itself: `connection` is a proxy with a __dict__ of its own)
+        for remembered in ("gonghao_audit_chain", "gonghao_audit_reservation"):
+            connections["default"].__dict__.pop(remembered, None)
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT setval('audit_event_seq', "

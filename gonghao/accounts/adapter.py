@@ -54,12 +54,27 @@ class EmployeeAccountAdapter(DefaultAccountAdapter):
             messages.error(request, str(error.message))
             raise ImmediateHttpResponse(redirect("account_login"))
         # One commit for the login: Django's user_logged_in (signals.on_logged_in: last login
-        # and its audit event) and the session's row for "My security". This stands in for
-        # allauth.usersessions' receiver of allauth's user_logged_in (disconnected in apps.py),
-        # which allauth sends right after this method, in a transaction of its own.
+        # and its audit event), the session itself (written here, not by SessionMiddleware on
+        # the way out: on PostgreSQL each commit waits for the disk) and the session's row for
+        # "My security". The last stands in for allauth.usersessions' receiver of allauth's
+        # user_logged_in (disconnected in apps.py), which allauth sends right after this
+        # method, in a transaction of its own.
         with transaction.atomic():
             super().login(request, user)
+            self._set_session_expiry(request)
+            request.session.write_now()
             user_sessions.track_new_session(request, user)
+
+    @staticmethod
+    def _set_session_expiry(request) -> None:
+        """The expiry allauth's login form gives the session once the login is done, given
+        now, so that the session written with the login is its final state and is not written
+        a second time (when the employee chooses, the form's choice is written after)."""
+        from allauth.account import app_settings as account_settings
+
+        remember = account_settings.SESSION_REMEMBER
+        if remember is not None:
+            request.session.set_expiry(account_settings.SESSION_COOKIE_AGE if remember else 0)
 
     def get_client_ip(self, request) -> str:
         # The address our request middleware resolved (GONGHAO_TRUSTED_PROXY_COUNT), so the

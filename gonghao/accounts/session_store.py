@@ -13,6 +13,7 @@ from datetime import datetime
 
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
+from django.db import router
 from django.db.models import CharField, DateTimeField
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -37,6 +38,9 @@ class SessionStore(DatabaseSessionStore):
     stored_expiry: datetime | None = None
     # The key was cycled and the row under the new key is not written yet.
     _insert_on_save = False
+    # (key, serialised data) as `write_now` wrote them: the end-of-request save is skipped
+    # while the session still holds exactly that.
+    _written_now: tuple[str | None, bytes] | None = None
 
     def _get_session_from_db(self):
         row = LIVE_SESSION.first(session_key=self.session_key, now=timezone.now())
@@ -61,7 +65,31 @@ class SessionStore(DatabaseSessionStore):
         if old_key:
             self.delete(old_key)
 
+    def _state(self) -> tuple[str | None, bytes]:
+        return self.session_key, self.serializer().dumps(self._get_session(no_load=True))
+
+    def write_now(self) -> None:
+        """Write the session at once, in the caller's transaction (the login's, so that its
+        session row commits with its audit event in one commit) rather than on the way out;
+        SessionMiddleware's save then writes again only what changed since."""
+        if self._insert_on_save and self.session_key:
+            # The key was just drawn (32 random characters): inserted without the savepoint
+            # `save` wraps it in to draw again on a clash. A clash, about one chance in
+            # 10**49, fails the login, which the employee repeats; the savepoint would cost
+            # two more statements on every login.
+            row = self.create_model_instance(self._get_session(no_load=True))
+            row.save(force_insert=True, using=router.db_for_write(self.model, instance=row))
+            self._insert_on_save = False
+            self.stored_expiry = self.get_expiry_date()
+        else:
+            self.save()
+        self._written_now = self._state()
+
     def save(self, must_create: bool = False) -> None:
+        if self._written_now is not None and not must_create:
+            if self._written_now == self._state():
+                return
+            self._written_now = None
         if self._insert_on_save:
             self._insert_on_save = False
             while True:

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from gonghao.access import services as access
 from gonghao.audit.models import AuditEvent
@@ -89,11 +89,15 @@ def track_new_session(request: Any, employee: Employee) -> None:
     session = request.session
     if not session.session_key:
         session.save()
-    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    # Each of the employee's rows looks up its own session by key: `session_key IN (every live
+    # session)` read every live session of every employee on each login.
+    live = Session.objects.filter(
+        session_key=OuterRef("session_key"), expire_date__gt=timezone.now()
+    )
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     # Nested in the login's transaction, a failure here fails the whole login: no savepoint.
     with transaction.atomic(savepoint=False):
-        UserSession.objects.filter(user_id=employee.pk).exclude(session_key__in=live).delete()
+        UserSession.objects.filter(user_id=employee.pk).exclude(Exists(live)).delete()
         UserSession.objects.create(
             session_key=session.session_key,
             user=employee,

@@ -138,10 +138,14 @@ _CLAIM_OWN_HEAD = """
     )
     SELECT id, last_hash, nextval('audit_event_seq') FROM head
 """
+# A writer that lost its own chain takes the free chain appended to least recently: one no other
+# writer keeps to, if any (taking the lowest free one took another writer's idle chain, whose
+# writer then took the next one's: with every writer on a chain of its own, they kept
+# displacing each other).
 _CLAIM_FREE_HEAD = """
     WITH head AS MATERIALIZED (
         SELECT id, last_hash FROM audit_auditchainhead WHERE id <= %s
-        ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+        ORDER BY last_seq, id LIMIT 1 FOR UPDATE SKIP LOCKED
     )
     SELECT id, last_hash, nextval('audit_event_seq') FROM head
 """
@@ -170,10 +174,13 @@ def _next_link_concurrent(count: int) -> _Link:
         if found is None:  # another writer holds it, or it is missing: the first free head
             cursor.execute(_CLAIM_FREE_HEAD, [count])
             found = cursor.fetchone()
-        if found is None:
+        if found is None:  # no head free, or none at all: rebuild missing ones, own first
             ensure_chain_heads(count)
-            cursor.execute(_CLAIM_FREE_HEAD, [count])
+            cursor.execute(_CLAIM_OWN_HEAD, [preferred])
             found = cursor.fetchone()
+            if found is None:
+                cursor.execute(_CLAIM_FREE_HEAD, [count])
+                found = cursor.fetchone()
         if found is None:  # every chain is busy: queue on this connection's own chain
             cursor.execute(_WAIT_FOR_HEAD, [preferred])
             found = cursor.fetchone()
@@ -188,10 +195,51 @@ def chain_count() -> int:
     return 1
 
 
-def _next_link() -> _Link:
-    if connection.vendor == "postgresql":
-        return _next_link_concurrent(chain_count())
-    return _next_link_single_writer()
+def _link(fields: dict[str, Any], link: _Link, occurred_at: Any) -> None:
+    fields["chain"] = link.chain
+    fields["seq"] = link.seq
+    fields["occurred_at"] = occurred_at
+    fields["prev_hash"] = link.prev_hash
+    fields["hash"] = compute_hash(fields, link.prev_hash)
+
+
+@dataclass(frozen=True)
+class _Reservation:
+    """PostgreSQL: what a connection expects of the chain it last appended to: that the
+    chain's head is still its own last event, and a seq drawn after that event, under the
+    head's lock, for its next one."""
+
+    chain: int
+    last_hash: str
+    next_seq: int
+
+
+def _append_concurrent(fields: dict[str, Any], count: int) -> None:
+    """PostgreSQL: append the event in one statement when the connection's own chain is as it
+    left it, else claim a head first (`_next_link_concurrent`) and insert.
+
+    A writer nearly always finds its chain as it left it (connections keep to their chain), so
+    the event is linked to the head it expects and inserted by a statement that locks that
+    head and inserts only if the head still names that event and an earlier seq: one round
+    trip instead of two. Whatever else happened meanwhile (another writer appended, this
+    connection's transaction rolled back, the head is locked or gone), nothing is inserted and
+    the event is linked afresh. Either way the insert draws the seq for the connection's next
+    event, after this one and under the lock, so that within a chain seq keeps growing in link
+    order.
+    """
+    occurred_at = clock.now()
+    reserved = getattr(connection, "gonghao_audit_reservation", None)
+    if reserved is not None and reserved.chain <= count:
+        _link(fields, _Link(reserved.chain, reserved.next_seq, reserved.last_hash), occurred_at)
+        next_seq = _insert_if_head_is(fields, reserved)
+        if next_seq is not None:
+            connection.gonghao_audit_reservation = _Reservation(
+                reserved.chain, fields["hash"], next_seq
+            )
+            return
+    _link(fields, _next_link_concurrent(count), occurred_at)
+    next_seq = _insert(fields, draw_next_seq=True)
+    connection.gonghao_audit_reservation = _Reservation(fields["chain"], fields["hash"], next_seq)
 
 
 def record(
@@ -233,14 +281,12 @@ def record(
     # No savepoint of its own: an event that cannot be written must fail the caller's whole
     # transaction, never leave its change unaudited.
     with transaction.atomic(savepoint=False):
-        link = _next_link()
-        fields["chain"] = link.chain
-        fields["seq"] = link.seq
-        fields["occurred_at"] = clock.now()
-        fields["prev_hash"] = link.prev_hash
-        fields["hash"] = compute_hash(fields, link.prev_hash)
-        # The head trigger (guards.py) moves the chain's head to this event.
-        _insert(fields)
+        # The head trigger (guards.py) moves the chain's head to each inserted event.
+        if connection.vendor == "postgresql":
+            _append_concurrent(fields, chain_count())
+        else:
+            _link(fields, _next_link_single_writer(), clock.now())
+            _insert(fields)
     event = AuditEvent(**fields)
     event._state.adding = False
     event._state.db = connection.alias
@@ -252,9 +298,10 @@ def record(
 # row is the same; no RETURNING, since the primary key is `seq`, which we chose.
 _EVENT_FIELDS = AuditEvent._meta.concrete_fields
 # Identifiers from the model's metadata; the values go as parameters.
+_EVENT_COLUMNS = ", ".join(f'"{field.column}"' for field in _EVENT_FIELDS)
 _INSERT_EVENT = "INSERT INTO {table} ({columns}) VALUES ({values})".format(  # noqa: S608
     table=AuditEvent._meta.db_table,
-    columns=", ".join(f'"{field.column}"' for field in _EVENT_FIELDS),
+    columns=_EVENT_COLUMNS,
     values=", ".join(["%s"] * len(_EVENT_FIELDS)),
 )
 
@@ -276,12 +323,58 @@ def _adapter(field: Any) -> Any:
 
 
 _EVENT_PLAN = [(field.attname, _adapter(field)) for field in _EVENT_FIELDS]
+_DRAW_NEXT_SEQ = " RETURNING nextval('audit_event_seq')"
 
 
-def _insert(fields: dict[str, Any]) -> None:
-    values = [fields[name] if adapt is None else adapt(fields[name]) for name, adapt in _EVENT_PLAN]
+def _values(fields: dict[str, Any]) -> list[Any]:
+    return [fields[name] if adapt is None else adapt(fields[name]) for name, adapt in _EVENT_PLAN]
+
+
+def _insert(fields: dict[str, Any], *, draw_next_seq: bool = False) -> int | None:
+    """Insert the event; on PostgreSQL, with `draw_next_seq`, return a seq drawn after it."""
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_EVENT, values)
+        if not draw_next_seq:
+            cursor.execute(_INSERT_EVENT, _values(fields))
+            return None
+        cursor.execute(_INSERT_EVENT + _DRAW_NEXT_SEQ, _values(fields))
+        return cursor.fetchone()[0]
+
+
+def _cast_type(field: Any) -> str:
+    # Character columns are cast to text, not to varchar(n): assigning text to varchar(n)
+    # refuses an over-long value, as the plain INSERT does, where a cast would cut it silently
+    # (and the stored value would no longer match its hash).
+    if field.get_internal_type() == "CharField":
+        return "text"
+    return field.db_type(connection)
+
+
+_INSERT_IF_HEAD_IS: str | None = None
+
+
+def _insert_if_head_is(fields: dict[str, Any], reserved: _Reservation) -> int | None:
+    """PostgreSQL: lock the reserved chain's head and insert the event if the head still names
+    the event the reservation follows and an earlier seq; the seq for the next event, or None
+    when nothing was inserted."""
+    global _INSERT_IF_HEAD_IS
+    if _INSERT_IF_HEAD_IS is None:
+        # INSERT … SELECT: the values are cast to their columns' types, which a SELECT list
+        # does not infer. Identifiers from the model's metadata; the values go as parameters.
+        casts = ", ".join(f"CAST(%s AS {_cast_type(field)})" for field in _EVENT_FIELDS)
+        _INSERT_IF_HEAD_IS = (
+            "WITH head AS MATERIALIZED ("  # noqa: S608
+            f" SELECT id FROM {AuditChainHead._meta.db_table}"
+            " WHERE id = %s AND last_hash = %s AND last_seq < %s FOR UPDATE SKIP LOCKED)"
+            f" INSERT INTO {AuditEvent._meta.db_table} ({_EVENT_COLUMNS})"
+            f" SELECT {casts} FROM head{_DRAW_NEXT_SEQ}"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_IF_HEAD_IS,
+            [reserved.chain, reserved.last_hash, reserved.next_seq, *_values(fields)],
+        )
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 every login (issue #7's login benchmark), so one more must be a deliberate change here.
 
 The counts are those of a real request, in real transactions (not the savepoints of a test
-wrapped in one), BEGIN and COMMIT included; SQLite and PostgreSQL run the same number.
+wrapped in one), BEGIN and COMMIT included.
 """
 
 from __future__ import annotations
@@ -20,12 +20,14 @@ from gonghao.testing.kit import PASSWORD, make_employee
 
 from .auth_support import LOGIN_URL
 
-# (statements, commits). The web login commits twice: the login (last-login stamp, its audit
-# event, the session's row for "My security"), then the session itself, which allauth still
-# changes after the login (SessionMiddleware writes it on the way out).
-WEB_LOGIN = (13, 2)
+# (statements, commits). The web login commits once: the last-login stamp, its audit event,
+# the session itself and the session's row for "My security" (on PostgreSQL every commit
+# waits for the disk).
+WEB_LOGIN = {"sqlite": (11, 1), "postgresql": (10, 1)}
 # The token, its audit event, the last-login stamp and the login's audit event: one commit.
-API_LOGIN = (11, 1)
+API_LOGIN = {"sqlite": (11, 1), "postgresql": (9, 1)}
+# PostgreSQL writes an audit event in one statement where SQLite reads its chain's head first:
+# the connection (warmed up by a first login) appends to the chain it left (docs/audit.md).
 
 
 @pytest.fixture(autouse=True)
@@ -80,7 +82,7 @@ def test_a_web_password_login_runs_a_pinned_number_of_statements(monkeypatch):
     assert int(client.session["_auth_user_id"]) == employee.pk
     assert _login_audited(employee)
     assert Employee.objects.get(pk=employee.pk).last_login is not None
-    counted.check(WEB_LOGIN)
+    counted.check(WEB_LOGIN[connection.vendor])
 
 
 @pytest.mark.django_db(transaction=True)
@@ -100,4 +102,4 @@ def test_an_api_password_login_runs_a_pinned_number_of_statements(monkeypatch):
         response = log_in(employee)
     assert response.status_code == 200, response.content
     assert _login_audited(employee)
-    counted.check(API_LOGIN)
+    counted.check(API_LOGIN[connection.vendor])

@@ -278,6 +278,65 @@ def test_a_web_login_writes_its_new_session_once(employee):
     assert _session_row(client).get_decoded()
 
 
+def test_a_web_login_writes_its_session_in_the_login_commit(employee):
+    """The session row is written with the login's audit event and "My security" row, in
+    the same transaction, and holds the session as it ends the request (allauth's expiry
+    included): SessionMiddleware has nothing left to write."""
+    from allauth.usersessions.models import UserSession
+
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        assert web_login(client, employee.employee_id).status_code == 302
+    statements = [q["sql"] for q in captured.captured_queries]
+    session_insert = next(
+        n for n, sql in enumerate(statements) if sql.startswith('INSERT INTO "django_session"')
+    )
+    tracked = next(
+        n
+        for n, sql in enumerate(statements)
+        if sql.startswith('INSERT INTO "usersessions_usersession"')
+    )
+    assert session_insert < tracked  # one transaction: no COMMIT between them
+    assert not any(
+        sql.startswith(("COMMIT", "BEGIN")) for sql in statements[session_insert:tracked]
+    )
+    row = _session_row(client)
+    assert row.get_decoded()["_session_expiry"] == 0  # ends with the browser, as allauth sets
+    assert UserSession.objects.get(user=employee).session_key == row.session_key
+
+
+def test_a_login_checks_only_its_employees_sessions_by_key(employee):
+    """Dropping the employee's ended sessions from "My security" looks up each of their rows'
+    own session by key, not every live session of every employee (which made each login
+    slower the more people were logged in)."""
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        assert web_login(client, employee.employee_id).status_code == 302
+    (purge,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('DELETE FROM "usersessions_usersession"')
+    ]
+    assert "EXISTS" in purge and "IN (SELECT" not in purge
+
+
+def test_a_session_changed_after_its_early_write_is_written_again(employee):
+    """`write_now` only spares the end-of-request write while nothing changed since."""
+    from gonghao.accounts.session_store import SessionStore
+
+    session = SessionStore()
+    session["a"] = 1
+    session.cycle_key()
+    with CaptureQueriesContext(connection) as captured:
+        session.write_now()
+        session.save()  # unchanged: nothing to write
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
+
+    session["a"] = 2
+    session.save()
+    assert SessionStore(session.session_key).load() == {"a": 2}
+
+
 def test_a_login_does_not_recheck_every_earlier_session(employee):
     """Logging in costs the same however many sessions the employee already has; the earlier
     ones stay listed, and one that ended is dropped from the list at the next login."""

@@ -13,7 +13,7 @@ from django.utils import translation
 from gonghao.audit import registry
 from gonghao.audit.chain import GENESIS_HASH, HASHED_FIELDS, canonical_bytes, compute_hash
 from gonghao.audit.models import ActorKind, AuditChainHead, AuditEvent
-from gonghao.audit.services import MAX_LABEL, diff, record, verify_chain
+from gonghao.audit.services import MAX_LABEL, diff, record, seq_is_gapless, verify_chain
 from gonghao.core import context
 from gonghao.org.models import Department
 
@@ -242,7 +242,12 @@ def test_the_head_is_rebuilt_from_the_last_event_when_missing(cast):
 
     event = record(registry.AUDIT_VERIFIED)
 
-    assert event.seq == last.seq + 1
+    # PostgreSQL numbers may skip (the connection's reserved number was drawn for a head that
+    # is gone), never go back
+    if seq_is_gapless():
+        assert event.seq == last.seq + 1
+    else:
+        assert event.seq > last.seq
     assert event.prev_hash == last.hash
     assert verify_chain().ok
 

@@ -176,6 +176,114 @@ def test_rolled_back_numbers_leave_gaps_that_verify_accepts():
         raise LookupError
     record_some(1)
 
+    # The rolled-back event's number is lost, and with it the number its insert drew for the
+    # connection's next event: the next event, linked afresh, draws a new one.
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
-    assert seqs == [1, 2, 4]
+    assert seqs == [1, 2, 5]
     assert verify_chain().ok
+
+
+# --- the connection's reservation: one statement per event while its chain is as it left it ---
+
+
+def append_in_another_connection(chain: int, seen: dict, release: threading.Event | None = None):
+    """In its own connection, trying `chain` first: append one event; with `release`, keep
+    the transaction (and the chain) open until it is set."""
+    connection.gonghao_audit_chain = chain
+    try:
+        with transaction.atomic():
+            seen["other"] = record(AUDIT_VERIFIED, params={"result": "other", "checked": 0})
+            if release is not None:
+                seen["holding"].set()
+                release.wait(timeout=30)
+    finally:
+        connection.close()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_appends_to_its_own_chain_in_one_statement():
+    from django.test.utils import CaptureQueriesContext
+
+    first = record_some(1)[0]
+    with CaptureQueriesContext(connection) as captured, transaction.atomic():
+        second = record(AUDIT_VERIFIED, params={"result": "next", "checked": 1})
+        third = record(AUDIT_VERIFIED, params={"result": "next", "checked": 2})
+    inserts = [q["sql"] for q in captured.captured_queries if "audit_auditevent" in q["sql"]]
+    assert len(inserts) == 2 and all("FOR UPDATE SKIP LOCKED" in sql for sql in inserts)
+    assert [e.seq for e in (first, second, third)] == [1, 2, 3]
+    assert second.prev_hash == first.hash and third.prev_hash == second.hash
+    assert_log_intact(3)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_chain_appended_to_by_another_connection_is_linked_afresh():
+    mine = record_some(1)[0]
+    seen: dict = {}
+    other = threading.Thread(target=append_in_another_connection, args=(mine.chain, seen))
+    other.start()
+    other.join(timeout=30)
+    assert seen["other"].chain == mine.chain and seen["other"].prev_hash == mine.hash
+
+    after = record(AUDIT_VERIFIED, params={"result": "after", "checked": 1})
+
+    assert after.chain == mine.chain
+    assert after.prev_hash == seen["other"].hash  # not the hash this connection expected
+    assert after.seq > seen["other"].seq
+    assert_log_intact(3)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_reserved_chain_held_by_another_writer_is_skipped_not_waited_for():
+    mine = record_some(1)[0]
+    release, seen = threading.Event(), {"holding": threading.Event()}
+    holder = threading.Thread(target=append_in_another_connection, args=(mine.chain, seen, release))
+    holder.start()
+    try:
+        assert seen["holding"].wait(timeout=30)
+        assert seen["other"].chain == mine.chain  # the chain this connection expects to use
+        with transaction.atomic():
+            moved = record(AUDIT_VERIFIED, params={"result": "moved", "checked": 1})
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert moved.chain != mine.chain
+    assert_log_intact(3)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_an_over_long_value_is_refused_not_cut_in_the_one_statement_append():
+    from django.db import DataError
+
+    record_some(1)
+    with pytest.raises(DataError), transaction.atomic():
+        record(AUDIT_VERIFIED, target_type="x" * 65, params={"result": "long", "checked": 1})
+    assert_log_intact(1)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_displaced_writer_takes_the_least_recently_used_free_chain():
+    """Not the lowest free one, which is another writer's idle chain: that writer would then
+    displace the next, and so on."""
+    connection.gonghao_audit_chain = 2
+    busy_before = record_some(1)[0]  # chain 2 has been used, later chains not
+    assert busy_before.chain == 2
+    release, seen = threading.Event(), {"holding": threading.Event()}
+    holder = threading.Thread(target=append_in_another_connection, args=(1, seen, release))
+    holder.start()
+    try:
+        assert seen["holding"].wait(timeout=30)
+        del connection.gonghao_audit_reservation  # (on the connection behind the proxy)
+        connection.gonghao_audit_chain = 1  # its own chain is the one held
+        with transaction.atomic():
+            moved = record(AUDIT_VERIFIED, params={"result": "moved", "checked": 1})
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert seen["other"].chain == 1
+    assert moved.chain not in (1, 2)
+    assert_log_intact(3)
