@@ -11,7 +11,7 @@ still agree; it widens the reach of a permission the employee already holds, nev
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -37,31 +37,21 @@ def subordinate_ids(employee: Any) -> set[int]:
     return found
 
 
-@dataclass(frozen=True)
-class BoundIds:
-    """Direct reach as a prepared query can embed it (core/prepared.py): `build(shape,
-    prefix)` returns the flat queryset of ids with its values as `Bound` placeholders named
-    `prefix` + name; `values` holds them, by name."""
-
-    build: Callable[[Hashable, str], QuerySet]
-    shape: Hashable
-    values: dict[str, Any]
-
-
 class DirectReach:
     """Records reached one by one: `ids` is a flat queryset of their primary keys, kept lazy so
     it becomes a subquery of `q()` (a provider may pass a function making it, so that lists
-    using `bound` never build it); `lookup` names its field, to test a single record."""
+    reading `listed` never build it); `lookup` names its field, to test a single record.
+    `listed(limit)`, when the provider has a faster way, gives the same ids as a list."""
 
     def __init__(
         self,
         ids: QuerySet | Callable[[], QuerySet],
         lookup: str,
-        bound: BoundIds | None = None,
+        listed: Callable[[int], list[int]] | None = None,
     ) -> None:
         self._ids = ids
         self.lookup = lookup
-        self.bound = bound
+        self.listed = listed
 
     @cached_property
     def ids(self) -> QuerySet:
@@ -69,6 +59,10 @@ class DirectReach:
 
     def contains(self, record_id: int) -> bool:
         return self.ids.filter(**{self.lookup: record_id}).exists()
+
+    def id_list(self, limit: int) -> list[int]:
+        """Up to `limit` of the ids, as a list."""
+        return self.listed(limit) if self.listed is not None else list(self.ids[:limit])
 
 
 # permission code → functions giving the employee's direct reach under it (or None).

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from gonghao.access.scopes import ScopeReach, reach_of
 from gonghao.access.services import has_permission, hidden_fields_for
 from gonghao.core.errors import NotFound, PermissionDenied, ValidationFailed
-from gonghao.core.lookups import InSubquery
 from gonghao.core.prepared import Bound, BoundList, InList, PreparedQuery
 
 from . import permissions as perms
@@ -221,11 +220,10 @@ class _ListShape:
 
     deleted: bool
     everything: bool
-    # How many owners and departments the scope lists; its records reached one by one
-    # (shares), as (build, shape) of access.scopes.BoundIds.
+    # How many owners, departments and records one by one (shares) the scope lists.
     owners: int
     departments: int
-    direct: tuple[tuple[Any, Any], ...]
+    direct: int
     filters: tuple[str, ...]
     sort: str
 
@@ -233,16 +231,15 @@ class _ListShape:
 def _build_list(shape: _ListShape, start: int | None, stop: int | None) -> QuerySet[Customer]:
     queryset = Customer.objects.select_related("owner").filter(deleted_at__isnull=not shape.deleted)
     if not shape.everything:
-        # The scope, as access.scopes.ScopeReach.q() writes it.
+        # The scope, as access.scopes.ScopeReach.q() writes it, its shares as a list of ids.
         scope = Q(pk__in=[])
         for field, name, length in (
             ("owner_id", "owners", shape.owners),
             ("owner_department_id", "departments", shape.departments),
+            ("pk", "direct", shape.direct),
         ):
             if length:
                 scope |= Q(InList(F(field), BoundList(name, length)))
-        for index, (build, direct_shape) in enumerate(shape.direct):
-            scope |= Q(InSubquery(F("pk"), build(direct_shape, f"direct{index}_")))
         queryset = queryset.filter(scope)
     for name in shape.filters:
         lookup, field = EQUALITY_FILTERS[name]
@@ -252,6 +249,9 @@ def _build_list(shape: _ListShape, start: int | None, stop: int | None) -> Query
 
 
 CUSTOMER_LIST = PreparedQuery(_build_list)
+# Past this many customers reached one by one (shares), the list is not prepared: the ids
+# would travel as one long parameter instead of a subquery.
+MAX_PREPARED_DIRECT = 500
 
 
 class PreparedCustomerList:
@@ -287,20 +287,21 @@ def listed_customers(actor: Any, filters: CustomerFilter, permission: str = perm
     if reach.nothing:
         return customers_for(actor, filters, permission)
     values: dict[str, Any] = dict(_equality_filters(filters, hidden))
-    direct = []
     if not reach.everything:
-        if any(one.bound is None for one in reach.direct):
+        direct = [pk for one in reach.direct for pk in one.id_list(MAX_PREPARED_DIRECT + 1)]
+        if len(direct) > MAX_PREPARED_DIRECT:
             return customers_for(actor, filters, permission)
-        values.update(owners=sorted(reach.owner_ids), departments=sorted(reach.department_ids))
-        for index, one in enumerate(reach.direct):
-            direct.append((one.bound.build, one.bound.shape))
-            values.update({f"direct{index}_{name}": v for name, v in one.bound.values.items()})
+        values.update(
+            owners=sorted(reach.owner_ids),
+            departments=sorted(reach.department_ids),
+            direct=sorted(set(direct)),
+        )
     shape = _ListShape(
         deleted=filters.deleted,
         everything=reach.everything,
         owners=len(values.get("owners", ())),
         departments=len(values.get("departments", ())),
-        direct=tuple(direct),
+        direct=len(values.get("direct", ())),
         filters=tuple(name for name, _value in _equality_filters(filters, hidden)),
         sort=applied_sort(filters, hidden),
     )

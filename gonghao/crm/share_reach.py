@@ -7,15 +7,16 @@ search, counts, exports and single-record checks all see shares through `reach_o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import DateTimeField, F, IntegerField, Q, QuerySet
 from django.utils import timezone
 
-from gonghao.access.scopes import BoundIds, DirectReach, register_direct_reach
+from gonghao.access.scopes import DirectReach, register_direct_reach
 from gonghao.core import clock
-from gonghao.core.prepared import Bound, BoundList, InList
+from gonghao.core.prepared import Bound, BoundList, InList, PreparedQuery
 
 from . import permissions as perms
 from .constants import ShareAccess
@@ -81,44 +82,51 @@ def shared_customer_ids(employee: Any, *, editable: bool = False) -> QuerySet:
     return shares.values_list("customer_id", flat=True)
 
 
-def _bound_shared_ids(shape: tuple[bool, int, bool], prefix: str) -> QuerySet:
-    """shared_customer_ids() with placeholders, for prepared lists (access.scopes.BoundIds)."""
-    in_department, above, editable = shape
+def _build_shared(in_department: bool, above: int, editable: bool) -> QuerySet[CustomerShare]:
     shares = _reaching(
-        live_shares(Bound(f"{prefix}now", DateTimeField())),
-        Bound(f"{prefix}employee_id", IntegerField()),
-        Bound(f"{prefix}department_id", IntegerField()) if in_department else None,
-        InList(F("department_id"), BoundList(f"{prefix}above", above)) if above else None,
+        live_shares(Bound("now", DateTimeField())).only("customer_id"),
+        Bound("employee_id", IntegerField()),
+        Bound("department_id", IntegerField()) if in_department else None,
+        InList(F("department_id"), BoundList("above", above)) if above else None,
     )
     if editable:
         shares = shares.filter(access=ShareAccess.EDIT)
-    return shares.values_list("customer_id", flat=True)
+    return shares
 
 
-def _shares_reach(employee: Any, *, editable: bool) -> DirectReach:
-    department_id, above = _recipients(employee)
-    return DirectReach(
-        lambda: shared_customer_ids(employee, editable=editable),
-        "customer_id",
-        BoundIds(
-            _bound_shared_ids,
-            (department_id is not None, len(above), editable),
-            {
-                "now": clock.now(),
-                "employee_id": employee.pk,
-                "department_id": department_id,
-                "above": above,
-            },
-        ),
-    )
+# Lists ask for the ids shared with their reader on every page: compiled once (core/prepared.py).
+SHARED_WITH = PreparedQuery(_build_shared)
+
+
+def _shared_id_list(employee: Any, editable: bool) -> Callable[[int], list[int]]:
+    def listed(limit: int) -> list[int]:
+        department_id, above = _recipients(employee)
+        shares = SHARED_WITH.all(
+            department_id is not None,
+            len(above),
+            editable,
+            now=clock.now(),
+            employee_id=employee.pk,
+            department_id=department_id,
+            above=above,
+        )
+        return [share.customer_id for share in shares[:limit]]
+
+    return listed
 
 
 def _read_reach(employee: Any) -> DirectReach:
-    return _shares_reach(employee, editable=False)
+    return DirectReach(
+        lambda: shared_customer_ids(employee), "customer_id", _shared_id_list(employee, False)
+    )
 
 
 def _edit_reach(employee: Any) -> DirectReach:
-    return _shares_reach(employee, editable=True)
+    return DirectReach(
+        lambda: shared_customer_ids(employee, editable=True),
+        "customer_id",
+        _shared_id_list(employee, True),
+    )
 
 
 def _opportunity_reach(employee: Any) -> DirectReach:
