@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.db import connection, transaction
@@ -82,21 +84,29 @@ def hold_a_chain_open(holding: threading.Event, release: threading.Event, seen: 
         connection.close()
 
 
-@postgresql_only
-@pytest.mark.django_db(transaction=True)
-def test_a_busy_chain_is_skipped_not_waited_for():
+@contextmanager
+def a_chain_held_open() -> Iterator[dict]:
+    """Another connection appends one event (`seen["holder"]`) and keeps its transaction, and
+    so its chain, open until the block ends."""
     holding, release, seen = threading.Event(), threading.Event(), {}
     holder = threading.Thread(target=hold_a_chain_open, args=(holding, release, seen))
     holder.start()
     try:
         assert holding.wait(timeout=30)
+        yield seen
+    finally:
+        release.set()
+        holder.join(timeout=30)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_chain_is_skipped_not_waited_for():
+    with a_chain_held_open() as seen:
         # The holder's chain is locked; this writer takes another one at once.
         with transaction.atomic():
             first = record(AUDIT_VERIFIED, params={"result": "other", "checked": 1})
             second = record(AUDIT_VERIFIED, params={"result": "other", "checked": 2})
-    finally:
-        release.set()
-        holder.join(timeout=30)
     assert first.chain != seen["holder"].chain
     # One transaction keeps to the chain it locked first.
     assert second.chain == first.chain and second.prev_hash == first.hash
@@ -106,16 +116,8 @@ def test_a_busy_chain_is_skipped_not_waited_for():
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_keeps_to_its_chain_after_the_busy_one_is_free():
-    holding, release, seen = threading.Event(), threading.Event(), {}
-    holder = threading.Thread(target=hold_a_chain_open, args=(holding, release, seen))
-    holder.start()
-    try:
-        assert holding.wait(timeout=30)
-        with transaction.atomic():
-            moved = record(AUDIT_VERIFIED, params={"result": "moved", "checked": 1})
-    finally:
-        release.set()
-        holder.join(timeout=30)
+    with a_chain_held_open() as seen, transaction.atomic():
+        moved = record(AUDIT_VERIFIED, params={"result": "moved", "checked": 1})
     assert moved.chain != seen["holder"].chain
     # The holder's chain is free again, but this connection's own head is tried first.
     with transaction.atomic():
@@ -128,23 +130,19 @@ def test_a_connection_keeps_to_its_chain_after_the_busy_one_is_free():
 @pytest.mark.django_db(transaction=True)
 def test_with_every_chain_busy_a_writer_queues_and_numbers_after_the_holder(settings):
     settings.GONGHAO_AUDIT_CHAINS = 1
-    holding, release, seen = threading.Event(), threading.Event(), {}
-    holder = threading.Thread(target=hold_a_chain_open, args=(holding, release, seen))
-    holder.start()
-    assert holding.wait(timeout=30)
 
-    def writer() -> None:
-        try:
-            seen["waiter"] = record(AUDIT_VERIFIED, params={"result": "waiter", "checked": 1})
-        finally:
-            connection.close()
+    with a_chain_held_open() as seen:
 
-    waiter = threading.Thread(target=writer)
-    waiter.start()
-    waiter.join(timeout=1)
-    assert waiter.is_alive(), "the only chain is locked: the writer must wait"
-    release.set()
-    holder.join(timeout=30)
+        def writer() -> None:
+            try:
+                seen["waiter"] = record(AUDIT_VERIFIED, params={"result": "waiter", "checked": 1})
+            finally:
+                connection.close()
+
+        waiter = threading.Thread(target=writer)
+        waiter.start()
+        waiter.join(timeout=1)
+        assert waiter.is_alive(), "the only chain is locked: the writer must wait"
     waiter.join(timeout=30)
     holder_event, waiter_event = seen["holder"], seen["waiter"]
     assert waiter_event.chain == holder_event.chain == 1
