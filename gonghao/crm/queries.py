@@ -195,6 +195,12 @@ def customers_for(actor: Any, filters: CustomerFilter, permission: str = perms.V
     Search and filters never reach fields the actor's roles hide.
     """
     visible_permission, hidden = _list_access(actor, filters, permission)
+    return _customers(actor, filters, visible_permission, hidden)
+
+
+def _customers(
+    actor: Any, filters: CustomerFilter, visible_permission: str, hidden: frozenset
+) -> QuerySet[Customer]:
     # Lists show the owner's 工号 and name; the department is used by its id only.
     queryset = Customer.objects.select_related("owner")
     queryset = queryset.filter(deleted_at__isnull=not filters.deleted)
@@ -282,15 +288,15 @@ def listed_customers(actor: Any, filters: CustomerFilter, permission: str = perm
     common lists (unsearched, filtered by equality only) come prepared; others as a QuerySet."""
     visible_permission, hidden = _list_access(actor, filters, permission)
     if filters.q.strip() or filters.shared or _tag_filtered(filters, hidden):
-        return customers_for(actor, filters, permission)
+        return _customers(actor, filters, visible_permission, hidden)
     reach = reach_of(actor, visible_permission)
     if reach.nothing:
-        return customers_for(actor, filters, permission)
+        return _customers(actor, filters, visible_permission, hidden)
     values: dict[str, Any] = dict(_equality_filters(filters, hidden))
     if not reach.everything:
         direct = [pk for one in reach.direct for pk in one.id_list(MAX_PREPARED_DIRECT + 1)]
         if len(direct) > MAX_PREPARED_DIRECT:
-            return customers_for(actor, filters, permission)
+            return _customers(actor, filters, visible_permission, hidden)
         values.update(
             owners=sorted(reach.owner_ids),
             departments=sorted(reach.department_ids),

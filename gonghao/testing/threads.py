@@ -41,3 +41,17 @@ def run_together(
         thread.join(timeout=timeout)
     assert not any(t.is_alive() for t in started), "a thread hung"
     return results, errors
+
+
+def start_in_own_connection(work: Callable[[], Any]) -> threading.Thread:
+    """Start `work` in a thread of its own, which closes its database connection when done."""
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread

@@ -14,6 +14,7 @@ from gonghao.accounts.models import Employee
 from gonghao.core import clock
 from gonghao.org.models import Department
 from gonghao.testing.kit import PASSWORD, make_employee
+from gonghao.testing.threads import start_in_own_connection
 
 from .auth_support import count_hashes
 
@@ -56,14 +57,10 @@ def test_other_writes_go_on_while_a_password_is_being_checked(monkeypatch):
         writer_done = threading.Event()
 
         def write() -> None:
-            try:
-                Department.objects.create(code="WHILE", name="写入于登录期间")
-                writer_done.set()
-            finally:
-                connection.close()
+            Department.objects.create(code="WHILE", name="写入于登录期间")
+            writer_done.set()
 
-        writer = threading.Thread(target=write)
-        writer.start()
+        writer = start_in_own_connection(write)
         writer.join(timeout=5)
         assert writer_done.is_set(), "a write waited for the login's password check"
     finally:
@@ -80,9 +77,7 @@ def test_a_lockout_reached_during_the_check_refuses_even_the_right_password(monk
 
     def check_while_others_lock(self, raw_password):
         # Parallel wrong guesses lock the account while this (right) password is checked.
-        Employee.objects.filter(pk=self.pk).update(
-            locked_until=clock.now() + timedelta(minutes=15)
-        )
+        Employee.objects.filter(pk=self.pk).update(locked_until=clock.now() + timedelta(minutes=15))
         return original(self, raw_password)
 
     monkeypatch.setattr(Employee, "check_password", check_while_others_lock)

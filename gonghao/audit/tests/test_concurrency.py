@@ -13,7 +13,7 @@ from gonghao.audit.models import AuditChainHead, AuditEvent
 from gonghao.audit.registry import AUDIT_VERIFIED
 from gonghao.audit.services import record, verify_chain
 from gonghao.testing.audit import assert_log_intact
-from gonghao.testing.threads import run_together
+from gonghao.testing.threads import run_together, start_in_own_connection
 
 from .util import record_some
 
@@ -134,13 +134,9 @@ def test_with_every_chain_busy_a_writer_queues_and_numbers_after_the_holder(sett
     with a_chain_held_open() as seen:
 
         def writer() -> None:
-            try:
-                seen["waiter"] = record(AUDIT_VERIFIED, params={"result": "waiter", "checked": 1})
-            finally:
-                connection.close()
+            seen["waiter"] = record(AUDIT_VERIFIED, params={"result": "waiter", "checked": 1})
 
-        waiter = threading.Thread(target=writer)
-        waiter.start()
+        waiter = start_in_own_connection(writer)
         waiter.join(timeout=1)
         assert waiter.is_alive(), "the only chain is locked: the writer must wait"
     waiter.join(timeout=30)
