@@ -42,7 +42,7 @@ SCALES = {
         "audit_events": 20_000,
         "employees": 200,
         "growth": (5_000, 10_000, 20_000),  # from 5,000 the rep fills a 50-row page
-        "writes": 300,
+        "writes": 1_200,
         "samples": 60,
         "load_seconds": 4,
         "import_rows": 10_000,

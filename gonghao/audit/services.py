@@ -307,19 +307,24 @@ _INSERT_EVENT = "INSERT INTO {table} ({columns}) VALUES ({values})".format(  # n
 
 
 def _adapter(field: Any) -> Any:
-    """How the ORM would hand this field's value to the driver; None: as it is (str, int)."""
-    if field.get_internal_type() == "JSONField":
+    """How the ORM would hand this field's value to the driver, as a function of the
+    connection's operations and the value; None: as it is (str, int, a key's int or None)."""
+    kind = field.get_internal_type()
+    if kind == "JSONField":
         # what JSONField.get_db_prep_save comes to for a plain JSON value
-        return lambda value: connection.ops.adapt_json_value(value, field.encoder)
-    if field.get_internal_type() == "DateTimeField":
-        return lambda value: (
-            connection.ops.adapt_datetimefield_value(value)
+        encoder = field.encoder
+        return lambda ops, value: ops.adapt_json_value(value, encoder)
+    if kind == "DateTimeField":
+        return lambda ops, value: (
+            ops.adapt_datetimefield_value(value)
             if timezone.is_aware(value)
             else field.get_db_prep_save(value, connection)  # warns and converts, as the ORM does
         )
-    if field.get_internal_type() in {"CharField", "BigIntegerField", "PositiveSmallIntegerField"}:
+    if kind == "GenericIPAddressField":
+        return lambda ops, value: ops.adapt_ipaddressfield_value(value)
+    if kind in {"CharField", "BigIntegerField", "PositiveSmallIntegerField", "ForeignKey"}:
         return None
-    return lambda value: field.get_db_prep_save(value, connection)
+    return lambda _ops, value: field.get_db_prep_save(value, connection)
 
 
 _EVENT_PLAN = [(field.attname, _adapter(field)) for field in _EVENT_FIELDS]
@@ -327,7 +332,10 @@ _DRAW_NEXT_SEQ = " RETURNING nextval('audit_event_seq')"
 
 
 def _values(fields: dict[str, Any]) -> list[Any]:
-    return [fields[name] if adapt is None else adapt(fields[name]) for name, adapt in _EVENT_PLAN]
+    ops = connection.ops  # looked up once: each lookup through the proxy costs microseconds
+    return [
+        fields[name] if adapt is None else adapt(ops, fields[name]) for name, adapt in _EVENT_PLAN
+    ]
 
 
 def _insert(fields: dict[str, Any], *, draw_next_seq: bool = False) -> int | None:

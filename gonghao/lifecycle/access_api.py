@@ -40,7 +40,7 @@ from .access_schemas import (
     RoleRequestOut,
     RoleRequestReasonIn,
 )
-from .usage import last_used
+from .usage import grants_of, last_used
 
 reviews_router = Router(tags=["access reviews"])
 role_requests_router = Router(tags=["role requests"])
@@ -68,9 +68,7 @@ def campaign_out(campaign: AccessReviewCampaign) -> dict[str, Any]:
 
 def items_out(items: list[AccessReviewItem]) -> list[dict[str, Any]]:
     """Items with their last use: one audit query for the whole page."""
-    for item in items:
-        item.grant.role = item.role
-    used = last_used([item.grant for item in items])
+    used = last_used(grants_of(items))
     return [
         {
             "id": item.pk,

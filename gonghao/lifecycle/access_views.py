@@ -27,16 +27,14 @@ from . import reviews, role_requests
 from .access_forms import CampaignForm, DecisionForm, RejectForm, RoleRequestForm
 from .access_models import CampaignStatus, Decision, RoleChangeRequest, RoleRequestStatus
 from .access_permissions import REVIEW_MANAGE, ROLE_REQUEST_APPROVE
-from .usage import last_used
+from .usage import grants_of, last_used
 
 _CAMPAIGN_FIELDS = {"department_id": "department"}
 
 
 def _with_last_use(items) -> list:
     items = list(items)
-    for item in items:
-        item.grant.role = item.role
-    used = last_used([item.grant for item in items])
+    used = last_used(grants_of(items))
     for item in items:
         item.last_used_at = used.get(item.grant_id)
     return items

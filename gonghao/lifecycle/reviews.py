@@ -671,12 +671,10 @@ def render_report_rows(actor: Any, campaign: AccessReviewCampaign) -> list[list[
     """Header and one row per item: who decided what and when, and the last use.
 
     Cells are as stored: `render_csv` neutralises formulas when it writes them."""
-    from .usage import last_used
+    from .usage import grants_of, last_used
 
     items = list(report_items_for(actor, campaign))
-    for item in items:
-        item.grant.role = item.role
-    used = last_used([item.grant for item in items])
+    used = last_used(grants_of(items))
     rows = [[str(title) for _key, title in REPORT_COLUMNS]]
     for item in items:
         values = {

@@ -131,33 +131,46 @@ def actions_for(permissions: Iterable[str]) -> set[str]:
     return {action for action, needed in EVIDENCE.items() if needed & wanted}
 
 
+def grants_of(items: Iterable[Any]) -> list[Any]:
+    """The grants of access review items, with the role and employee their item loaded."""
+    grants = []
+    for item in items:
+        item.grant.role = item.role
+        item.grant.employee = item.employee
+        grants.append(item.grant)
+    return grants
+
+
 def last_used(grants: Iterable[Any]) -> dict[int, datetime | None]:
     """grant pk → when the grant's permissions were last used while it existed (or None).
 
-    `grants` are RoleGrants with their role loaded; one query whatever their number.
+    `grants` are RoleGrants with their role and employee loaded; one query whatever their
+    number. Events are found by the actor's 工号, which the audit log indexes (with the time).
     """
     grants = list(grants)
     if not grants:
         return {}
     actions_by_role = {g.role_id: actions_for(g.role.permissions) for g in grants}
     actions = set().union(*actions_by_role.values())
-    employee_ids = {g.employee_id for g in grants}
-    latest: dict[tuple[int, str], datetime] = {}
+    latest: dict[tuple[str, str], datetime] = {}
     if actions:
         rows = (
-            AuditEvent.objects.filter(actor_id__in=employee_ids, action__in=sorted(actions))
+            AuditEvent.objects.filter(
+                actor_employee_id__in=sorted({g.employee.employee_id for g in grants}),
+                action__in=sorted(actions),
+            )
             .exclude(params__has_key="via")
-            .values("actor_id", "action")
+            .values("actor_employee_id", "action")
             .annotate(last=Max("occurred_at"))
             .order_by()
         )
-        latest = {(row["actor_id"], row["action"]): row["last"] for row in rows}
+        latest = {(row["actor_employee_id"], row["action"]): row["last"] for row in rows}
     answer: dict[int, datetime | None] = {}
     for grant in grants:
         moments = [
-            latest[(grant.employee_id, action)]
+            latest[(grant.employee.employee_id, action)]
             for action in actions_by_role[grant.role_id]
-            if (grant.employee_id, action) in latest
+            if (grant.employee.employee_id, action) in latest
         ]
         best = max(moments, default=None)
         # Use before this grant began was made under an earlier grant, not this one.

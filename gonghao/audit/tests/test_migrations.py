@@ -1,4 +1,4 @@
-"""Migration 0005 (`seq` becomes the primary key) keeps every event, the chain and the guards."""
+"""The audit migrations that reshape the table keep every event, the chain and the guards."""
 
 from __future__ import annotations
 
@@ -14,12 +14,26 @@ from .util import TABLE, execute, head, record_some
 
 BEFORE = ("audit", "0004_several_chains")
 AFTER = ("audit", "0005_seq_primary_key")
+LATEST = ("audit", "0006_actor_without_index")
+ACTOR_INDEX = "audit_auditevent_actor_id_270bb4b7"
 STORED = ("chain", *HASHED_FIELDS, "actor_id", "prev_hash", "hash")
 
 
 def migrate_audit_to(target: tuple[str, str]) -> None:
     executor = MigrationExecutor(connection)
     executor.migrate([target])
+
+
+@pytest.fixture(autouse=True)
+def back_to_the_latest_migration():
+    """Leave the schema as every other test expects it, whatever a test migrated to."""
+    yield
+    migrate_audit_to(LATEST)
+
+
+def index_names() -> set[str]:
+    with connection.cursor() as cursor:
+        return set(connection.introspection.get_constraints(cursor, TABLE))
 
 
 def stored_rows() -> list[dict]:
@@ -73,4 +87,22 @@ def test_seq_becomes_the_primary_key_and_every_event_stays_as_it_was(cast):
     (event,) = record_some(1)
     assert head() == (event.seq, event.hash)
     assert stored_rows()[:-1] == before
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_actor_index_goes_and_events_guards_and_chain_stay(cast):
+    record_some(2, actor=cast.auditor)
+    before = stored_rows()
+    migrate_audit_to(AFTER)
+    assert ACTOR_INDEX in index_names()
+
+    migrate_audit_to(LATEST)
+
+    assert ACTOR_INDEX not in index_names()
+    assert {"audit_actor_time", "audit_target", "audit_action_time"} <= index_names()
+    assert stored_rows() == before
+    assert refuses_update()
+    (event,) = record_some(1)
+    assert head() == (event.seq, event.hash)
     assert verify_chain().ok
