@@ -144,6 +144,22 @@ def timed(fn: Callable[[], Any], repeat: int, warmup: int = 2) -> list[float]:
     return samples
 
 
+def timed_in_turns(fns: dict[str, Callable[[], Any]], repeat: int, warmup: int = 2) -> dict:
+    """Samples of each function, taken one of each in turn (the order rotating): what a
+    neighbour's load or a cache does to one sample it does to the others' nearby samples."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    names = list(fns)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for turn in range(repeat):
+        for name in names[turn % len(names) :] + names[: turn % len(names)]:
+            start = time.perf_counter()
+            fns[name]()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return samples
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
