@@ -104,7 +104,11 @@ def search_digits(text: str) -> str:
 
 
 def search_condition(
-    text: str, hidden: set[str] | frozenset[str] = frozenset(), reach: ScopeReach | None = None
+    text: str,
+    hidden: set[str] | frozenset[str] = frozenset(),
+    reach: ScopeReach | None = None,
+    *,
+    scope: list[QuerySet] | None = None,
 ) -> Q:
     """Customers whose folded name contains the folded text, or whose phone contains its
     digits (three or more), or whose e-mail contains it (when it has an "@").
@@ -112,7 +116,8 @@ def search_condition(
     The n-gram index (search_index) picks the candidates; the folded columns confirm them, so
     the result is exactly that of the plain `LIKE` conditions. Too short for the index: `LIKE`.
     `reach`, the scope the caller restricts the customers to, lets a narrow scope drive the
-    search (search_index.narrowing); it never changes which customers match.
+    search (search_index.narrowing); it never changes which customers match. `scope` gives
+    those customers directly, as `scope_parts` would (the public pool, which no reach names).
     """
     folded = fold(text)
     digits = search_digits(text)
@@ -128,8 +133,7 @@ def search_condition(
     )
     if too_short or by_email:
         return condition
-    scope = None
-    if reach is not None and not reach.everything and not reach.nothing:
+    if scope is None and reach is not None and not reach.everything and not reach.nothing:
         scope = scope_parts(reach)
     narrowed = search_index.narrowing(folded, digits if by_phone else "", scope)
     return narrowed & condition

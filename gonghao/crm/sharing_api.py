@@ -105,7 +105,7 @@ def _department(department_id: int | None):
 )
 def list_pool(
     request: HttpRequest,
-    q: str = Query("", max_length=100, description="name or phone digits"),
+    q: str = Query("", max_length=100, description="name, phone digits or e-mail"),
     limit: int = 50,
     offset: int = 0,
 ):

@@ -24,7 +24,6 @@ def client():
     return Client(headers={"Accept-Language": "en"})
 
 
-
 def events() -> list[str]:
     return list(
         AuditEvent.objects.filter(action__startswith="customer.")
@@ -284,3 +283,39 @@ def test_job_is_registered_daily_and_runs_through_the_scheduler(crm, frozen_cloc
     assert outcome.status == "done" and outcome.result == {"returned": 3, "notified": 0}
     assert jobs.run_job(job).status == "not_due"
     assert events().count("customer.pool_return") == 3
+
+
+def test_pool_search_goes_through_the_index_and_finds_what_like_finds(crm, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gonghao.crm import search_index
+    from gonghao.crm.tests.test_search_index import like_condition
+
+    # Scaled down: a gram past 4 postings is common, the pool is counted up to 32 customers.
+    monkeypatch.setattr(search_index, "PROBE_LIMIT", 4)
+    monkeypatch.setattr(search_index, "SCOPE_PROBE_LIMIT", 32)
+    for n in range(10):
+        make_customer(crm.rep_c, f"丙{n}商行", phone=f"1391507{n:04d}")
+    for n in range(6):
+        pooled(f"池{n}商行", phone=f"1381507{n:04d}", email=f"c{n}@pool.cn")
+    pooled("另一家", phone="13900001111")
+    unowned = Customer.objects.filter(owner__isnull=True, deleted_at__isnull=True)
+    walk = 'IN (SELECT customer_id FROM "crm_customergram"'
+
+    def same_as_like(text: str) -> str:
+        with CaptureQueriesContext(connection) as queries:
+            found = list(pool.pool_for(crm.rep_a, text))
+        expected = unowned.filter(like_condition(text)).order_by("-pool_since", "-id")
+        assert found == list(expected), text
+        return " ".join(q["sql"] for q in queries.captured_queries)
+
+    # The pool (7) is smaller than "#1507"'s postings (16): its customers drive, tested for
+    # the grams; a rarer gram is walked. Either way through the index, never LIKE alone.
+    assert walk not in same_as_like("1507") and "crm_customergram" in same_as_like("1507")
+    assert walk in same_as_like("池3")
+    for text in ("商行", "1381507", "0003", "另一", "c2@pool.cn", "不存在", "池"):
+        same_as_like(text)
+    assert [c.name for c in pool.pool_for(crm.rep_a, "1507")] == [
+        f"池{n}商行" for n in range(5, -1, -1)
+    ]
