@@ -320,8 +320,8 @@ def _adapter(field: Any) -> Any:
             if timezone.is_aware(value)
             else field.get_db_prep_save(value, connection)  # warns and converts, as the ORM does
         )
-    if kind == "GenericIPAddressField":
-        return lambda ops, value: ops.adapt_ipaddressfield_value(value)
+    if kind == "GenericIPAddressField":  # spelt as the field spells it (::ffff:1.2.3.4)
+        return lambda ops, value: ops.adapt_ipaddressfield_value(field.get_prep_value(value))
     if kind in {"CharField", "BigIntegerField", "PositiveSmallIntegerField", "ForeignKey"}:
         return None
     return lambda _ops, value: field.get_db_prep_save(value, connection)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.utils import translation
 
 from gonghao.audit import registry
@@ -195,9 +197,18 @@ def test_client_ip_is_normalised(client_ip, stored_ip):
 def test_ipv6_forms_still_verify(client_ip):
     with context.bind(client_ip=client_ip):
         record(registry.AUDIT_VERIFIED)
-        record(registry.AUDIT_VERIFIED)
+        event = record(registry.AUDIT_VERIFIED)
     result = verify_chain()
     assert result.ok, result
+    # Stored as the ORM stores the field (PostgreSQL's inet then prints it its own way): an
+    # IPv4-mapped address keeps its dotted spelling.
+    stored = AuditEvent.objects.get(pk=event.pk).client_ip
+    assert ipaddress.ip_address(stored) == ipaddress.ip_address(client_ip)
+    if connection.vendor == "sqlite":
+        field = AuditEvent._meta.get_field("client_ip")
+        assert stored == field.get_prep_value(ipaddress.ip_address(client_ip).compressed)
+    if client_ip.startswith("::ffff:"):
+        assert stored == client_ip
 
 
 @pytest.mark.parametrize(
