@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.db.models import CharField, F, IntegerField, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -239,22 +240,37 @@ class _ListShape:
 
 
 def _build_list(shape: _ListShape, start: int | None, stop: int | None) -> QuerySet[Customer]:
-    queryset = Customer.objects.select_related("owner").filter(deleted_at__isnull=not shape.deleted)
-    if not shape.everything:
-        # The scope, as access.scopes.ScopeReach.q() writes it, its shares as a list of ids.
-        scope = Q(pk__in=[])
-        for field, name, length in (
-            ("owner_id", "owners", shape.owners),
-            ("owner_department_id", "departments", shape.departments),
-            ("pk", "direct", shape.direct),
-        ):
-            if length:
-                scope |= Q(InList(F(field), BoundList(name, length)))
-        queryset = queryset.filter(scope)
+    listed = Customer.objects.filter(deleted_at__isnull=not shape.deleted)
     for name in shape.filters:
         lookup, field = EQUALITY_FILTERS[name]
-        queryset = queryset.filter(**{lookup: Bound(name, field)})
-    queryset = queryset.order_by(*SORTS[shape.sort])
+        listed = listed.filter(**{lookup: Bound(name, field)})
+    order = SORTS[shape.sort]
+    queryset = listed
+    if not shape.everything:
+        # The scope, as access.scopes.ScopeReach.q() writes it, its shares as a list of ids.
+        parts = [
+            Q(InList(F(field), BoundList(name, length)))
+            for field, name, length in (
+                ("owner_id", "owners", shape.owners),
+                ("owner_department_id", "departments", shape.departments),
+                ("pk", "direct", shape.direct),
+            )
+            if length
+        ]
+        if stop is not None and len(parts) > 1 and connection.vendor == "postgresql":
+            # A page of a scope made of several parts (a rep's own customers and those shared
+            # with them): each part's first `stop` customers, from its own index, then the
+            # page among them. Given the OR, PostgreSQL walked the sort index of the whole
+            # table instead, guessing every owner holds an average book: a rep owning 50 of
+            # 1,000,000 customers with one share waited 1.16 s for a page (0.8 ms this way).
+            firsts = [listed.filter(part).order_by(*order).values("pk")[:stop] for part in parts]
+            queryset = Customer.objects.filter(pk__in=firsts[0].union(*firsts[1:]))
+        else:
+            scope = Q(pk__in=[])
+            for part in parts:
+                scope |= part
+            queryset = listed.filter(scope)
+    queryset = queryset.select_related("owner").order_by(*order)
     return queryset if start is None else queryset[start:stop]
 
 

@@ -120,3 +120,24 @@ def test_a_page_after_the_first_compiles_nothing(world):
         listed.count()
     # the shares reaching the rep, the page, the count: each a statement, none compiled again
     assert len(queries) == 3
+
+
+def test_on_postgresql_a_scope_of_several_parts_pages_from_each_part_s_first_rows(world):
+    """rep_a's scope is their own customers and one shared with them. On PostgreSQL the page
+    is taken among each part's first rows (read from the part's own index): the planner, given
+    the OR, walked the sort index of the whole table. The count keeps the plain condition."""
+    listed = listed_customers(world.rep_a, CustomerFilter())
+    with CaptureQueriesContext(connection) as queries:
+        page = listed[10:20]
+        counted = listed.count()
+    page_sql, count_sql = (q["sql"] for q in queries.captured_queries[-2:])
+    on_postgresql = connection.vendor == "postgresql"
+    assert ("UNION" in page_sql) == on_postgresql == ("LIMIT 20" in page_sql)
+    assert "UNION" not in count_sql
+    expected = customers_for(world.rep_a, CustomerFilter())
+    assert ids(page) == ids(expected[10:20]) and counted == expected.count()
+    # A scope of one part (the agent sees everything) needs nothing of the kind.
+    listed_customers(world.agent, CustomerFilter())[0:10]
+    with CaptureQueriesContext(connection) as queries:
+        listed_customers(world.agent, CustomerFilter())[0:10]
+    assert "UNION" not in queries.captured_queries[-1]["sql"]
