@@ -62,14 +62,15 @@ def measure() -> dict:
         for _, fn in calls:
             fn()
             fn()
-        samples, matches = [], {}
+        samples, matches, by_label = [], {}, {}
         for i in range(repeat):
             label, fn = calls[i % len(calls)]
             start = time.perf_counter()
             result = fn()
             samples.append((time.perf_counter() - start) * 1000)
+            by_label.setdefault(label, []).append(samples[-1])
             matches[label] = result[1]
-        return samples, matches
+        return samples, matches, by_label
 
     def listing(actor):
         return [("list", lambda: page(customers_for(actor, CustomerFilter())))]
@@ -99,7 +100,10 @@ def measure() -> dict:
         "search proportional": sample(searching(PROPORTIONAL_TERMS)),
         "audit proportional": sample(auditing([cast[k].employee_id for k in USUAL], 3)),
     }
-    return {what: {"samples": s, "matches": m} for what, (s, m) in measured.items()}
+    return {
+        what: {"samples": s, "matches": m, "by_term": b if what.startswith("search") else {}}
+        for what, (s, m, b) in measured.items()
+    }
 
 
 def summary(what: str, matches: dict) -> str:
@@ -136,9 +140,13 @@ def main() -> None:
                 cwd=ROOT, env=env, check=True, capture_output=True, text=True,
             )  # fmt: skip
             got = json.loads(done.stdout.strip().splitlines()[-1])
-            point = points.setdefault(n, {what: {"samples": [], "matches": {}} for what in got})
+            point = points.setdefault(
+                n, {what: {"samples": [], "matches": {}, "by_term": {}} for what in got}
+            )
             for what, measured in got.items():
                 point[what]["samples"] += measured["samples"]
+                for term, samples in measured["by_term"].items():
+                    point[what]["by_term"].setdefault(term, []).extend(samples)
                 for label, count in measured["matches"].items():
                     # Audit windows differ from turn to turn: keep every count.
                     key = f"{turn}.{label}" if what.startswith("audit") else label
@@ -164,6 +172,11 @@ def main() -> None:
                     "by_size": {n: results[n][what] for n in results},
                     "matches": {n: summary(what, points[n][what]["matches"]) for n in points},
                 }
+                if read == "search":  # each term's p50 and p99 by size
+                    details["by_term"] = {
+                        n: {t: latency(s) for t, s in points[n][what]["by_term"].items()}
+                        for n in points
+                    }
                 if kind == "fixed":
                     label = f"growth {read} {q}, fixed result ({fixed_result[read]}), {span}"
                     target, met = f"≤ {GROWTH_LIMIT:g}× ({span})", high / low <= GROWTH_LIMIT
@@ -185,6 +198,13 @@ def main() -> None:
     for n, point in points.items():
         seen = "; ".join(f"{what}: {summary(what, m['matches'])}" for what, m in point.items())
         print(f"  results at {n}: {seen}", flush=True)
+        for what, m in point.items():
+            if m["by_term"]:
+                terms = ", ".join(
+                    f"{t} {statistics.median(s):.2f}/{latency(s)['p99_ms']:.2f}"
+                    for t, s in m["by_term"].items()
+                )
+                print(f"  {what} at {n}, p50/p99 ms by term: {terms}", flush=True)
     report(
         "growth",
         rows,
