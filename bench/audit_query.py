@@ -13,14 +13,13 @@ PAGE = 50
 
 def main() -> None:
     setup()
-    from bench.data import EPOCH, actors
-    from gonghao.accounts.models import Employee
+    from bench.data import EPOCH, actors, random_staff
     from gonghao.audit.models import AuditEvent
     from gonghao.audit.queries import AuditFilter, events_for
 
     sizes = scale()
     auditor = actors()["auditor"]
-    ids = list(Employee.objects.values_list("employee_id", flat=True))
+    ids = list(random_staff().values_list("employee_id", flat=True))
     rng = random.Random(5)
     samples: list[float] = []
     sizes_seen: list[int] = []

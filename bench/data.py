@@ -3,8 +3,13 @@ English names, mainland phone numbers) with their search index, interactions, an
 hash chain. Rows are loaded raw (executemany on SQLite, COPY on PostgreSQL): this is set-up,
 not the behaviour being measured, and one million rows must load in minutes.
 
-`ensure(url, sizes)` reuses a bench database already generated with the same sizes (a manifest
-file under var/bench/ records them) and regenerates it otherwise.
+`ensure(url, sizes)` reuses a bench database already generated with the same sizes and the same
+DATA_SHAPE (a manifest file under var/bench/ records them) and regenerates it otherwise.
+
+Besides the random data, a few fixed-size markers whose results do not grow with the data set
+(the growth benchmark's fixed rows; see `plan_fixed` and bench/README.md): a sales rep with
+exactly FIXED_BOOK customers in a department of their own, an employee with FIXED_AUDIT_EVENTS
+audit events spread over the year, and FIXED_TERMS, each matching FIXED_MATCHES customers.
 """
 
 from __future__ import annotations
@@ -27,6 +32,27 @@ PREFIXES = ["138", "139", "136", "137", "150", "151", "158", "186", "187", "188"
 PASSWORD = "Bench-Password-2024!"
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 YEAR_SECONDS = 365 * 24 * 3600
+# Bumped whenever what build() generates for the same sizes changes: a manifest of another
+# shape is regenerated (2: the fixed-size markers below).
+DATA_SHAPE = 2
+HEAD_TRIGGER = "audit_chain_head_follows"  # gonghao.audit.guards: moves a chain's head per event
+
+# Fixed-size markers: the same result at every size (the growth benchmark's fixed rows).
+FIXED_DEPARTMENT = "FX"  # the fixed actors' own department: nobody else is in it
+FIXED_BOOK = 50  # customers of the fixed sales rep (one full list page)
+FIXED_AUDIT_EVENTS = 1200  # audit events of the fixed employee over the year: ~99 in 30 days
+FIXED_MATCHES = 20  # customers matched by each planted search term
+# Planted search terms, chosen to match nothing in the random data: characters that none of
+# the name lists above use, an English word none of their words contains, and a phone
+# fragment whose first three digits are no prefix of PREFIXES (a random phone holds it only
+# if its eight random digits do, or "151" + "993057"... : ~0.3 expected in 1,000,000; checked
+# by the growth benchmark, which records every term's match count).
+FIXED_TERMS = {
+    "name": "闵琛",  # a two-character person name
+    "company": "翡翠湾",  # a fragment of company names
+    "latin": "Zephyr",  # an English word
+    "phone": "1993057",  # a phone fragment (the planted numbers are 1993057xxxx)
+}
 
 
 def person_name(rng: random.Random) -> str:
@@ -136,6 +162,23 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
             )
         departments[0].head = staff[2]
         departments[0].save()
+        # The fixed actors: after the random staff, in a department of their own, drawing
+        # nothing from `rng` (the random data stays what it was) and owning only what
+        # plan_fixed gives them.
+        fixed_department = Department.objects.create(
+            code=FIXED_DEPARTMENT, name="固定组", parent=root
+        )
+        fixed: dict[str, Employee] = {}
+        for key, name in FIXED_ACTORS.items():
+            entry = allocate_employee_id(actor=None, purpose="bench")
+            fixed[key] = Employee.objects.create(
+                employee_id=entry.employee_id,
+                name=name,
+                status="active",
+                department=fixed_department,
+                password=password,
+                password_changed_at=clock.now(),
+            )
         roles = {r.code: r for r in Role.objects.all()}
         now = clock.now()
         RoleGrant.objects.bulk_create(
@@ -145,8 +188,10 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
                 RoleGrant(employee=staff[1], role=roles["auditor"], granted_at=now),
                 RoleGrant(employee=staff[2], role=roles["department_head"], granted_at=now),
             ]
+            + [RoleGrant(employee=e, role=roles["sales"], granted_at=now) for e in fixed.values()]
         )
         sellers = staff[3:]
+        plan = plan_fixed(sizes["customers"])
 
         customer_columns = [
             "id", "kind", "name", "industry", "level", "source", "status", "owner_id",
@@ -161,6 +206,12 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
                 owner = sellers[n % len(sellers)]
                 kind, name = customer_name(rng, n)
                 digits = phone(rng)
+                # A planted customer still draws its random values (the stream stays the same).
+                planted = plan.get(n)
+                if planted == "rep_fixed":
+                    owner = fixed["rep_fixed"]
+                elif planted is not None:
+                    kind, name, digits = planted_customer(planted, n, kind, name, digits)
                 folded = fold(name)
                 search_rows.append((n, folded, digits))
                 at = created_at(now, n)
@@ -201,8 +252,12 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
         def events():
             total = sizes["audit_events"]
             step = YEAR_SECONDS / max(total, 1)
+            share = min(FIXED_AUDIT_EVENTS, total // 2)  # every (total / share)-th event
             for seq in range(first + 1, first + total + 1):
                 actor = staff[rng.randrange(len(staff))]
+                i = seq - first - 1
+                if (i * share) // total != ((i + 1) * share) // total:
+                    actor = fixed["audited_fixed"]
                 customer = rng.randrange(1, sizes["customers"] + 1)
                 action = rng.choice(("customer.view", "customer.view", "customer.update"))
                 fields = {
@@ -231,7 +286,17 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
                 )
                 last["seq"], last["hash"] = seq, fields["hash"]
 
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # The head trigger updates the chain head once per event: on PostgreSQL, in
+                # one transaction, each update walks the head's versions left by the previous
+                # ones (none can be pruned before the commit), so the load took time
+                # quadratic in the events (100,000: minutes). The head is set once below.
+                cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {HEAD_TRIGGER}")
         loader.load("audit_auditevent", audit_columns, events())
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {HEAD_TRIGGER}")
         AuditChainHead.objects.update_or_create(
             pk=1, defaults={"last_seq": last["seq"], "last_hash": last["hash"]}
         )
@@ -254,18 +319,66 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
     return actors()
 
 
+FIXED_ACTORS = {
+    "rep_fixed": "固定销售",  # a sales rep who owns exactly FIXED_BOOK customers at every size
+    "audited_fixed": "固定审计",  # an employee with FIXED_AUDIT_EVENTS audit events a year
+}
+
+
+def plan_fixed(customers: int) -> dict[int, str]:
+    """Which customer ids carry a fixed marker: FIXED_BOOK of them the fixed rep's, and
+    FIXED_MATCHES for each planted term (a FIXED_TERMS key), each set spread evenly over the
+    ids (customers added over the two years, as the rest). None below 1,000 customers."""
+    if customers < 1000:
+        return {}
+    plan = {(k * customers) // FIXED_BOOK + 1: "rep_fixed" for k in range(FIXED_BOOK)}
+    for t, term in enumerate(FIXED_TERMS):
+        for k in range(FIXED_MATCHES):
+            n = (k * customers) // FIXED_MATCHES + 2 + t
+            assert n not in plan, n
+            plan[n] = term
+    return plan
+
+
+def planted_customer(term: str, n: int, kind: str, name: str, digits: str) -> tuple[str, str, str]:
+    """(kind, name, phone digits) of customer `n` planted for FIXED_TERMS[term]: only what
+    the term needs replaces the random values."""
+    city = CITIES[n % len(CITIES)]
+    trade = TRADES[n % len(TRADES)]
+    if term == "name":
+        return "person", FIXED_TERMS["name"], digits
+    if term == "company":
+        return "company", f"{city}{FIXED_TERMS['company']}{trade}有限公司", digits
+    if term == "latin":
+        word = EN_TRADES[n % len(EN_TRADES)]
+        return "company", f"{FIXED_TERMS['latin']} {word} {EN_FORMS[n % len(EN_FORMS)]}", digits
+    return kind, name, FIXED_TERMS["phone"] + f"{n % 10**4:04d}"
+
+
 def actors() -> dict[str, Any]:
-    """The employees the benchmarks act as (see build: the first three have set roles)."""
+    """The employees the benchmarks act as (see build: the first three have set roles), and
+    the fixed actors (FIXED_ACTORS; absent from a data set generated before them)."""
     from gonghao.accounts.models import Employee
 
     staff = list(Employee.objects.order_by("pk")[:5])
-    return {
+    cast = {
         "agent": staff[0],
         "auditor": staff[1],
         "head": staff[2],
         "rep": staff[3],
         "writer": staff[4],  # a sales rep whose customers the write benchmarks add to
     }
+    fixed = Employee.objects.filter(department__code=FIXED_DEPARTMENT).order_by("pk")
+    cast.update(zip(FIXED_ACTORS, fixed, strict=False))
+    return cast
+
+
+def random_staff():
+    """The generated staff without the fixed actors (benchmarks that pick employees at random
+    or from the end of the list leave the fixed actors' shares as they are)."""
+    from gonghao.accounts.models import Employee
+
+    return Employee.objects.exclude(department__code=FIXED_DEPARTMENT)
 
 
 # --- customers' history, follow-ups and opportunities (the dashboard reads them) -----------
@@ -369,7 +482,7 @@ def manifest_path(url: str) -> Path:
 
 def wanted(sizes: dict[str, Any]) -> dict[str, int]:
     keys = ("customers", "interactions", "opportunities", "audit_events", "employees")
-    return {key: sizes.get(key, 0) for key in keys}
+    return {**{key: sizes.get(key, 0) for key in keys}, "shape": DATA_SHAPE}
 
 
 def ensure(url: str, sizes: dict[str, Any], log=print) -> None:

@@ -199,13 +199,14 @@ def main() -> None:
     from django.db import connection
 
     from bench.data import actors as bench_actors
+    from bench.data import random_staff
     from gonghao.crm.models import Customer
 
     actors = bench_actors()
     importer = importer_of(actors)
     clear_imported()
     owners = list(
-        type(importer).objects.exclude(pk=actors["agent"].pk).values_list("employee_id", flat=True)
+        random_staff().exclude(pk=actors["agent"].pk).values_list("employee_id", flat=True)
     )
     rows = make_rows(size, owners)
     files = {"csv": as_csv(rows)}
