@@ -23,7 +23,7 @@ from gonghao.core.views import (
 
 from . import opportunities as opps
 from .opportunities_forms import MoveForm, OpportunityForm, OpportunitySearchForm, StageForm
-from .queries import CustomerFilter, customers_for, get_customer_for
+from .queries import CustomerFilter, get_customer_for, listed_customers
 
 
 def _filters_from(form: OpportunitySearchForm) -> opps.OpportunityFilter:
@@ -166,7 +166,10 @@ def opportunity_create(request: HttpRequest):
     chooser = None
     if fixed_customer is None:
         chooser = _CustomerChoice(request.POST or None)
-        visible = customers_for(actor, CustomerFilter(sort="name"))[:500]
+        # Read as the list page reads it (a rep's own customers and shares, each part from
+        # its own index on PostgreSQL); a scope of several parts could otherwise walk the
+        # whole table's name index.
+        visible = listed_customers(actor, CustomerFilter(sort="name"))[0:500]
         chooser.fields["customer"].choices = [(c.pk, c.name) for c in visible]
     hidden = opps.hidden_for(actor, opps.CREATE)
     form = OpportunityForm(
