@@ -127,6 +127,22 @@ elif _db["ENGINE"] in ("django.db.backends.postgresql", "django.db.backends.post
     _db["ENGINE"] = "django.db.backends.postgresql"
     _db.setdefault("CONN_MAX_AGE", env.int("GONGHAO_DB_CONN_MAX_AGE", default=60))
     _db["CONN_HEALTH_CHECKS"] = True
+    # Values bound on the server, apart from the SQL: psycopg then prepares a statement run
+    # `prepare_threshold` times on a connection and PostgreSQL keeps its plan, instead of
+    # parsing and planning every request's queries anew (docs/performance.md). Django leaves
+    # preparing off (None) unless told. Behind a transaction-mode pooler that cannot keep
+    # prepared statements, GONGHAO_DB_PREPARE_THRESHOLD=none. Options in DATABASE_URL's query
+    # string (?server_side_binding=false) win.
+    _options = _db.setdefault("OPTIONS", {})
+    _options.setdefault(
+        "server_side_binding", env.bool("GONGHAO_DB_SERVER_SIDE_BINDING", default=True)
+    )
+    if isinstance(_options["server_side_binding"], str):  # "?server_side_binding=true"
+        _options["server_side_binding"] = env.parse_value(_options["server_side_binding"], bool)
+    _threshold = env.str("GONGHAO_DB_PREPARE_THRESHOLD", default="5").strip().lower()
+    _options.setdefault(
+        "prepare_threshold", None if _threshold in ("", "none", "off") else int(_threshold)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
