@@ -35,7 +35,6 @@ YEAR_SECONDS = 365 * 24 * 3600
 # Bumped whenever what build() generates for the same sizes changes: a manifest of another
 # shape is regenerated (2: the fixed-size markers below).
 DATA_SHAPE = 2
-HEAD_TRIGGER = "audit_chain_head_follows"  # gonghao.audit.guards: moves a chain's head per event
 
 # Fixed-size markers: the same result at every size (the growth benchmark's fixed rows).
 FIXED_DEPARTMENT = "FX"  # the fixed actors' own department: nobody else is in it
@@ -126,6 +125,7 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
     from gonghao.accounts.models import Employee
     from gonghao.accounts.services import allocate_employee_id
     from gonghao.audit.chain import GENESIS_HASH, compute_hash
+    from gonghao.audit.guards import HEAD_TRIGGERS
     from gonghao.audit.models import AuditChainHead
     from gonghao.core import clock
     from gonghao.crm.models import fold
@@ -286,17 +286,16 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
                 )
                 last["seq"], last["hash"] = seq, fields["hash"]
 
+        # The head triggers (gonghao.audit.guards) would note every loaded event as its chain's
+        # tip, and queue a check of each for the commit; the head is set once below instead.
+        head_triggers = HEAD_TRIGGERS["postgresql"] if connection.vendor == "postgresql" else []
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # The head trigger updates the chain head once per event: on PostgreSQL, in
-                # one transaction, each update walks the head's versions left by the previous
-                # ones (none can be pruned before the commit), so the load took time
-                # quadratic in the events (100,000: minutes). The head is set once below.
-                cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {HEAD_TRIGGER}")
+            for trigger in head_triggers:
+                cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {trigger}")
         loader.load("audit_auditevent", audit_columns, events())
         with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {HEAD_TRIGGER}")
+            for trigger in head_triggers:
+                cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {trigger}")
         AuditChainHead.objects.update_or_create(
             pk=1, defaults={"last_seq": last["seq"], "last_hash": last["hash"]}
         )

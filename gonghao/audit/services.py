@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from gonghao.core import clock, context
 
-from . import registry
+from . import guards, registry
 from .chain import GENESIS_HASH, HASHED_FIELDS, canonical_text, compute_hash
 from .models import ActorKind, AuditChainHead, AuditEvent
 
@@ -132,29 +132,33 @@ def _next_link_single_writer() -> _Link:
 # within a chain, seq then grows in the order the events are linked. A writer first tries its
 # connection's own head, by key alone: it nearly always finds it free, and reads one row where
 # reading every head (and every dead version of them, on a busy server) cost more than the insert.
-_CLAIM_OWN_HEAD = """
+# Within a transaction that has already appended to a chain, the head row still names the
+# chain's last committed event; its tip is in a transaction-local setting (guards.py).
+_CLAIM_OWN_HEAD = f"""
     WITH head AS MATERIALIZED (
-        SELECT id, last_hash FROM audit_auditchainhead WHERE id = %s FOR UPDATE SKIP LOCKED
+        SELECT id, {guards.EFFECTIVE_HASH} AS last_hash FROM audit_auditchainhead
+        WHERE id = %s FOR UPDATE SKIP LOCKED
     )
     SELECT id, last_hash, nextval('audit_event_seq') FROM head
-"""
+"""  # noqa: S608 (constants only)
 # A writer that lost its own chain takes the free chain appended to least recently: one no other
 # writer keeps to, if any (taking the lowest free one took another writer's idle chain, whose
 # writer then took the next one's: with every writer on a chain of its own, they kept
 # displacing each other).
-_CLAIM_FREE_HEAD = """
+_CLAIM_FREE_HEAD = f"""
     WITH head AS MATERIALIZED (
-        SELECT id, last_hash FROM audit_auditchainhead WHERE id <= %s
+        SELECT id, {guards.EFFECTIVE_HASH} AS last_hash FROM audit_auditchainhead WHERE id <= %s
         ORDER BY last_seq, id LIMIT 1 FOR UPDATE SKIP LOCKED
     )
     SELECT id, last_hash, nextval('audit_event_seq') FROM head
-"""
-_WAIT_FOR_HEAD = """
+"""  # noqa: S608 (constants only)
+_WAIT_FOR_HEAD = f"""
     WITH head AS MATERIALIZED (
-        SELECT id, last_hash FROM audit_auditchainhead WHERE id = %s FOR UPDATE
+        SELECT id, {guards.EFFECTIVE_HASH} AS last_hash FROM audit_auditchainhead
+        WHERE id = %s FOR UPDATE
     )
     SELECT id, last_hash, nextval('audit_event_seq') FROM head
-"""
+"""  # noqa: S608 (constants only)
 
 
 def _next_link_concurrent(count: int) -> _Link:
@@ -281,7 +285,7 @@ def record(
     # No savepoint of its own: an event that cannot be written must fail the caller's whole
     # transaction, never leave its change unaudited.
     with transaction.atomic(savepoint=False):
-        # The head trigger (guards.py) moves the chain's head to each inserted event.
+        # The head triggers (guards.py) move the chain's head to the last inserted event.
         if connection.vendor == "postgresql":
             _append_concurrent(fields, chain_count())
         else:
@@ -371,8 +375,9 @@ def _insert_if_head_is(fields: dict[str, Any], reserved: _Reservation) -> int | 
         casts = ", ".join(f"CAST(%s AS {_cast_type(field)})" for field in _EVENT_FIELDS)
         _INSERT_IF_HEAD_IS = (
             "WITH head AS MATERIALIZED ("  # noqa: S608
-            f" SELECT id FROM {AuditChainHead._meta.db_table}"
-            " WHERE id = %s AND last_hash = %s AND last_seq < %s FOR UPDATE SKIP LOCKED)"
+            f" SELECT id FROM {AuditChainHead._meta.db_table} WHERE id = %s"
+            f" AND {guards.EFFECTIVE_HASH} = %s AND {guards.EFFECTIVE_SEQ} < %s"
+            " FOR UPDATE SKIP LOCKED)"
             f" INSERT INTO {AuditEvent._meta.db_table} ({_EVENT_COLUMNS})"
             f" SELECT {casts} FROM head{_DRAW_NEXT_SEQ}"
         )
@@ -442,11 +447,30 @@ def verify_chain() -> VerifyResult:
         chain_tips[chain] = (seq, stored_hash)
         previous_seq = seq
         checked += 1
-    for head in AuditChainHead.objects.order_by("pk"):
-        last_seq, last_hash = chain_tips.get(head.pk, (0, GENESIS_HASH))
-        if (head.last_seq, head.last_hash) != (last_seq, last_hash):
+    for chain, head in chain_heads().items():
+        last_seq, last_hash = chain_tips.get(chain, (0, GENESIS_HASH))
+        if head != (last_seq, last_hash):
             return VerifyResult(False, checked, last_seq + 1, "truncated")
     return VerifyResult(True, checked)
+
+
+def chain_heads() -> dict[int, tuple[int, str]]:
+    """Chain -> (seq, hash) of its last event, as the current transaction sees the log: on
+    PostgreSQL the head rows move at commit, and the events this transaction appended are
+    taken into account here (guards.py)."""
+    if connection.vendor != "postgresql":
+        return {
+            chain: (last_seq, last_hash)
+            for chain, last_seq, last_hash in AuditChainHead.objects.order_by("pk").values_list(
+                "pk", "last_seq", "last_hash"
+            )
+        }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, {guards.EFFECTIVE_SEQ}, {guards.EFFECTIVE_HASH}"  # noqa: S608
+            f" FROM {AuditChainHead._meta.db_table} ORDER BY id"
+        )
+        return {chain: (last_seq, last_hash) for chain, last_seq, last_hash in cursor.fetchall()}
 
 
 def verify_and_record(*, actor: Any = None) -> VerifyResult:

@@ -21,6 +21,8 @@ def drop_head_trigger(apps, schema_editor):
     table = guards.TABLE
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(f"DROP TRIGGER IF EXISTS audit_chain_head_follows ON {table}")
+        # installed here too since 0007's triggers replaced the per-event one
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS audit_chain_head_settles ON {table}")
     else:
         schema_editor.execute("DROP TRIGGER IF EXISTS audit_chain_head_follows")
 

@@ -6,15 +6,17 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
+from gonghao.audit import guards
 from gonghao.audit.chain import HASHED_FIELDS
-from gonghao.audit.models import AuditEvent
+from gonghao.audit.models import AuditChainHead, AuditEvent
 from gonghao.audit.services import verify_chain
 
 from .util import TABLE, execute, head, record_some
 
 BEFORE = ("audit", "0004_several_chains")
 AFTER = ("audit", "0005_seq_primary_key")
-LATEST = ("audit", "0006_actor_without_index")
+WITHOUT_ACTOR_INDEX = ("audit", "0006_actor_without_index")
+LATEST = ("audit", "0007_head_moves_at_commit")
 ACTOR_INDEX = "audit_auditevent_actor_id_270bb4b7"
 STORED = ("chain", *HASHED_FIELDS, "actor_id", "prev_hash", "hash")
 
@@ -97,7 +99,7 @@ def test_the_actor_index_goes_and_events_guards_and_chain_stay(cast):
     migrate_audit_to(AFTER)
     assert ACTOR_INDEX in index_names()
 
-    migrate_audit_to(LATEST)
+    migrate_audit_to(WITHOUT_ACTOR_INDEX)
 
     assert ACTOR_INDEX not in index_names()
     assert {"audit_actor_time", "audit_target", "audit_action_time"} <= index_names()
@@ -105,4 +107,48 @@ def test_the_actor_index_goes_and_events_guards_and_chain_stay(cast):
     assert refuses_update()
     (event,) = record_some(1)
     assert head() == (event.seq, event.hash)
+    assert verify_chain().ok
+
+
+def head_triggers() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE]
+            )
+        else:
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
+                [TABLE],
+            )
+        return {row[0] for row in cursor.fetchall()} & {
+            "audit_chain_head_follows",
+            "audit_chain_head_settles",
+        }
+
+
+def head_row() -> tuple[int, str]:
+    row = AuditChainHead.objects.order_by("-last_seq").first()
+    return (row.last_seq, row.last_hash)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_head_moves_at_commit_on_postgresql_and_back_per_event(cast):
+    record_some(2, actor=cast.auditor)
+    migrate_audit_to(WITHOUT_ACTOR_INDEX)
+    assert head_triggers() == {"audit_chain_head_follows"}
+    with transaction.atomic():  # before 0007, the head row moved with each event
+        (event,) = record_some(1)
+        assert head_row() == (event.seq, event.hash)
+
+    migrate_audit_to(LATEST)
+
+    assert head_triggers() == set(guards.HEAD_TRIGGERS[connection.vendor])
+    with transaction.atomic():
+        (event,) = record_some(1)
+        assert head() == (event.seq, event.hash)
+        if connection.vendor == "postgresql":  # the head row moves at commit
+            assert head_row() != (event.seq, event.hash)
+    assert head_row() == (event.seq, event.hash)
+    assert refuses_update()
     assert verify_chain().ok

@@ -7,9 +7,9 @@ from typing import Any
 from django.db import connection
 
 from gonghao.audit.chain import GENESIS_HASH
-from gonghao.audit.models import AuditChainHead, AuditEvent
+from gonghao.audit.models import AuditEvent
 from gonghao.audit.registry import AUDIT_VERIFIED
-from gonghao.audit.services import record
+from gonghao.audit.services import chain_heads, record
 
 TABLE = "audit_auditevent"
 
@@ -20,8 +20,7 @@ def head() -> tuple[int, str]:
     A test's single connection writes to chain 1, unless another connection (a killed writer's,
     not yet reaped) still held it when the test began.
     """
-    row = AuditChainHead.objects.order_by("-last_seq").first()
-    return (row.last_seq, row.last_hash) if row else (0, GENESIS_HASH)
+    return max(chain_heads().values(), default=(0, GENESIS_HASH))
 
 
 def last_seq() -> int:
