@@ -10,6 +10,7 @@ from gonghao.accounts.stepup import require_step_up
 from gonghao.core.api_support import READ_ERRORS, WRITE_ERRORS, RecordId, paginate_capped
 from gonghao.core.errors import NotFound, ValidationFailed
 from gonghao.core.pagination import search_count_cap
+from gonghao.transfer.services import import_batch_of
 
 from . import permissions as perms
 from . import services
@@ -23,6 +24,7 @@ from .queries import (
     sort_for,
 )
 from .schemas import (
+    CustomerDetailOut,
     CustomerIn,
     CustomerListOut,
     CustomerOut,
@@ -155,13 +157,15 @@ def create_customer(request: HttpRequest, payload: CustomerIn):
 
 @router.get(
     "/{customer_id}",
-    response={200: CustomerOut, **READ_ERRORS},
+    response={200: CustomerDetailOut, **READ_ERRORS},
     summary="One customer (masked as your permissions say; the read is audited)",
 )
 def get_customer(request: HttpRequest, customer_id: RecordId):
-    customer = get_customer_for(request.auth, customer_id)
+    customer = get_customer_for(
+        request.auth, customer_id, annotations={"import_batch_id": import_batch_of("customer")}
+    )
     services.record_view(customer, actor=request.auth)
-    return customer_out(customer, request.auth)
+    return {**customer_out(customer, request.auth), "import_batch": customer.import_batch_id}
 
 
 @router.patch(

@@ -40,6 +40,12 @@ class CustomerOut(BodySchema):
     deleted_at: datetime | None = None
 
 
+class CustomerDetailOut(CustomerOut):
+    import_batch: int | None = Field(
+        description="the import batch that created the customer, if an import did"
+    )
+
+
 class CustomerListOut(BodySchema):
     items: list[CustomerOut]
     count: int = Field(

@@ -22,6 +22,7 @@ from gonghao.core.views import (
     querystring_without_page,
     render_page,
 )
+from gonghao.transfer.services import import_batch_of
 
 from . import permissions as perms
 from . import services
@@ -105,7 +106,9 @@ def customer_detail(request: HttpRequest, customer_id: int):
     auditors) the audit trail are cards loaded with hx-get after it, each its own request, so
     the audited page read stays a fixed, small number of queries."""
     actor = request.user
-    customer = get_customer_for(actor, customer_id)
+    customer = get_customer_for(
+        actor, customer_id, annotations={"import_batch_id": import_batch_of("customer")}
+    )
     services.record_view(customer, actor=actor)
 
     def may(permission: str) -> bool:
@@ -124,6 +127,8 @@ def customer_detail(request: HttpRequest, customer_id: int):
             "can_transfer": may(perms.TRANSFER),
             "can_reveal": may(perms.VIEW_SENSITIVE),
             "can_view_audit": has_permission(actor, "audit.view"),
+            # Import batches are private to whoever uploaded them: only they get the link.
+            "import_batch_is_mine": customer.created_by_id == actor.pk,
             **contacts_context(actor, customer),
         },
     )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from gonghao.access.services import require
@@ -264,6 +265,14 @@ def batch_summary(batch: ImportBatch) -> dict[str, Any]:
         "created_at": batch.created_at,
         "committed_at": batch.committed_at,
     }
+
+
+def import_batch_of(kind: str) -> Subquery:
+    """The import batch that created each row of a query over `kind` ("customer", "contact"),
+    as an annotation: the record's page reads it with the record, in the same query."""
+    return Subquery(
+        ImportedRecord.objects.filter(kind=kind, object_id=OuterRef("pk")).values("batch_id")[:1]
+    )
 
 
 def batch_of_record(kind: str, object_id: int) -> int | None:

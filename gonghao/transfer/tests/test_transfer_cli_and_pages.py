@@ -11,7 +11,8 @@ from django.utils import translation
 from gonghao.audit.models import AuditEvent
 from gonghao.crm.models import Customer
 from gonghao.testing.crm import make_crm_cast
-from gonghao.testing.kit import PASSWORD
+from gonghao.testing.kit import PASSWORD, api_as
+from gonghao.transfer import services
 from gonghao.transfer.models import ImportBatch
 
 from .helpers import CUSTOMER_HEADER_EN, CUSTOMER_HEADER_ZH, csv_bytes, read_xlsx, xlsx_bytes
@@ -162,3 +163,33 @@ def test_export_page_downloads_masked_xlsx(crm):
     assert "138****1234" in repr(rows) and "13812341234" not in repr(rows)
     refused = client.get("/data/exports/", {"download": "1", "kind": "contacts", "format": "csv"})
     assert refused.status_code == 403
+
+
+def test_an_imported_customer_names_its_batch_on_its_page_and_in_the_api(crm):
+    content = csv_bytes(CUSTOMER_HEADER_EN, [["Batch Origin Co", "B", "", "", "", "", ""]])
+    batch = services.create_import(
+        actor=crm.rep_a, kind="customers", file_name="origin.csv", content=content
+    )
+    services.commit_import(batch.pk, actor=crm.rep_a)
+    imported = Customer.objects.get(name="Batch Origin Co")
+    link = f'href="/data/imports/{batch.pk}/"'
+
+    # The uploader gets the link to the batch; the head, who sees the customer but not the
+    # upload (batches are private), gets its number alone.
+    page = logged_in(crm.rep_a).get(f"/customers/{imported.pk}/").content.decode()
+    assert f"by import batch #{batch.pk}" in page and link in page
+    page = logged_in(crm.head).get(f"/customers/{imported.pk}/").content.decode()
+    assert f"by import batch #{batch.pk}" in page and link not in page
+    assert logged_in(crm.head).get(f"/data/imports/{batch.pk}/").status_code == 404
+    # A customer made by hand has no batch.
+    page = logged_in(crm.rep_a).get(f"/customers/{crm.customer_a.pk}/").content.decode()
+    assert "import batch" not in page
+
+    api = api_as(crm.head)
+    assert api.get(f"/api/v1/customers/{imported.pk}").json()["import_batch"] == batch.pk
+    assert api.get(f"/api/v1/customers/{crm.customer_a.pk}").json()["import_batch"] is None
+    with translation.override("zh-hans"):
+        page = logged_in(crm.rep_a).get(
+            f"/customers/{imported.pk}/", headers={"Accept-Language": "zh-hans"}
+        )
+    assert f"导入批次 #{batch.pk}" in page.content.decode()
