@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from gonghao.audit.models import AuditChainHead, AuditEvent
 from gonghao.audit.registry import AUDIT_VERIFIED
-from gonghao.audit.services import record, verify_chain
+from gonghao.audit.services import record, record_many, verify_chain
 from gonghao.testing.audit import assert_log_intact
 
 from .util import head
@@ -101,3 +102,54 @@ def test_the_head_row_gets_one_update_per_transaction():
         row = AuditChainHead.objects.get(pk=events[-1].chain)
         assert (row.last_seq, row.last_hash) == (events[-1].seq, events[-1].hash)
     assert_log_intact(51)
+
+
+def many(count: int, label: str = "batch") -> list[dict]:
+    return [
+        {
+            "action": AUDIT_VERIFIED,
+            "target_type": "crm.customer",
+            "target_id": n,
+            "target_label": f"客户{n}",
+            "params": {"result": label, "checked": n},
+        }
+        for n in range(count)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_many_writes_the_events_record_would_linked_in_order():
+    with transaction.atomic():
+        [before] = write(1, "before")
+        with CaptureQueriesContext(connection) as captured:
+            assert record_many(many(130)) == 130
+        [after] = write(1, "after")
+
+    rows = list(AuditEvent.objects.filter(params__result="batch").order_by("seq"))
+    assert [(r.target_id, r.target_label, r.params["checked"]) for r in rows] == [
+        (str(n), f"客户{n}", n) for n in range(130)
+    ]
+    assert rows[0].prev_hash == before.hash and after.prev_hash == rows[-1].hash
+    assert {r.action for r in rows} == {AUDIT_VERIFIED} and {r.chain for r in rows} == {
+        before.chain
+    }
+    # one statement run over all the rows, not a round trip per event
+    assert len(captured.captured_queries) <= 3
+    row = AuditChainHead.objects.get(pk=after.chain)
+    assert (row.last_seq, row.last_hash) == (after.seq, after.hash)
+    assert_log_intact(132)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_record_many_writes_nothing_when_an_entry_is_wrong_or_the_transaction_fails():
+    [first] = write(1)
+    with pytest.raises(ValueError, match="unregistered"):
+        record_many([*many(2), {"action": "no.such.action"}])
+    with pytest.raises(Boom), transaction.atomic():
+        record_many(many(40, "lost"))
+        raise Boom
+    assert record_many([]) == 0
+
+    assert head() == (first.seq, first.hash)
+    assert not AuditEvent.objects.filter(params__result__in=["batch", "lost"]).exists()
+    assert_log_intact(1)

@@ -22,7 +22,6 @@ def client():
     return Client(headers={"Accept-Language": "en"})
 
 
-
 @pytest.fixture
 def former(cast):
     person = make_employee("回归者", department=cast.sales_dept)

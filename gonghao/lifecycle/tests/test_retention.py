@@ -24,7 +24,6 @@ def client():
     return Client(headers={"Accept-Language": "en"})
 
 
-
 def run(name: str) -> jobs.JobOutcome:
     return jobs.run_job(jobs.get_job(name), force=True)
 
