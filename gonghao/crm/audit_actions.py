@@ -52,6 +52,9 @@ CUSTOMER_POOL_RETURN = register(
 CUSTOMER_POOL_RELEASE = register(
     "customer.pool_release", _("Released customer %(target)s to the public pool: %(reason)s")
 )
+CUSTOMER_POOL_VIEW = register(
+    "customer.pool_view", _("Viewed customer %(target)s in the public pool")
+)
 CUSTOMER_POOL_CLAIM = register(
     "customer.pool_claim", _("Claimed customer %(target)s from the public pool")
 )

@@ -36,11 +36,15 @@ from gonghao.messaging.services import queue_message
 
 from . import audit_actions
 from . import permissions as perms
-from .models import Customer, Interaction
+from .contacts import live_contacts
+from .followups import interactions_of
+from .models import Contact, Customer, Interaction
 from .queries import get_customer_for, restrict, search_condition
 from .validation import _CONTROL
 
 REASON_LIMIT = 300
+# The follow-ups a pool customer's page shows (the newest; the count says how many there are).
+POOL_RECENT_FOLLOW_UPS = 10
 # The most customer names one "returned to the pool" e-mail lists (the count is always given).
 NOTICE_NAMES = 20
 
@@ -78,6 +82,51 @@ def pool_for(actor: Any, q: str = "") -> QuerySet[Customer]:
         hidden = hidden_fields_for(actor, perms.VIEW)
         queryset = queryset.filter(search_condition(text, hidden, scope=[in_pool]))
     return queryset.order_by(F("pool_since").desc(nulls_last=True), "-id")
+
+
+def pool_customer_for(actor: Any, customer_id: int) -> Customer:
+    """One customer of the pool (no owner, not deleted), for holders of customer.claim.
+
+    403 without customer.claim; 404 for an owned, deleted or missing customer, whatever the
+    actor's scope: the pool's page shows nothing of a customer that has an owner. One claimed
+    from the pool meanwhile says so (claiming it would say the same); any other: not found.
+    """
+    require(actor, perms.CLAIM)
+    live = Customer.objects.filter(pk=customer_id, deleted_at__isnull=True)
+    customer = live.filter(owner__isnull=True).first()
+    if customer is not None:
+        return customer
+    if live.filter(claimed_at__isnull=False).exists():
+        raise NotFound(
+            _("This customer is no longer in the public pool: someone claimed it meanwhile."),
+            code="already_claimed",
+        )
+    raise NotFound(code="customer_not_found")
+
+
+def pool_contacts(customer: Customer) -> list[Contact]:
+    """The live contacts of a pool customer (from pool_customer_for), primary first."""
+    return list(live_contacts(customer))
+
+
+def pool_follow_ups(customer: Customer, limit: int | None = None) -> tuple[list[Interaction], int]:
+    """The newest follow-ups of a pool customer (from pool_customer_for), at most `limit`
+    (default POOL_RECENT_FOLLOW_UPS), and how many it has."""
+    timeline = interactions_of(customer)
+    shown = list(timeline[: POOL_RECENT_FOLLOW_UPS if limit is None else limit])
+    return shown, timeline.count()
+
+
+def record_pool_view(customer: Customer, *, actor: Any) -> None:
+    """Trace who opened a pool customer, as opening any customer is (GONGHAO_AUDIT_READS).
+
+    Its own action: the read needs customer.claim, not customer.view (access reviews read the
+    audit log for the permissions a grant's holder used).
+    """
+    if not settings.GONGHAO_AUDIT_READS:
+        return
+    with transaction.atomic():
+        record(audit_actions.CUSTOMER_POOL_VIEW, actor=actor, target=customer)
 
 
 def held_from_pool(actor: Any) -> int:

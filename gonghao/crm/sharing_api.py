@@ -15,9 +15,10 @@ from gonghao.core.errors import ValidationFailed
 from gonghao.core.pagination import SEARCH_COUNT_CAP, search_count_cap
 from gonghao.org.models import Department
 
-from . import pool, sharing
+from . import contacts, pool, sharing
 from .api import _employee_field, customer_out
 from .constants import ShareAccess
+from .contacts_api import ContactOut, InteractionOut, interaction_out
 from .schemas import CustomerOut
 
 router = Router(exclude_unset=True)
@@ -68,6 +69,14 @@ class ShareIn(Schema):
 
 class PoolCustomerOut(CustomerOut):
     pool_since: datetime | None = None
+
+
+class PoolCustomerDetailOut(PoolCustomerOut):
+    contacts: list[ContactOut] = Field(description="its contacts, masked")
+    recent_follow_ups: list[InteractionOut] = Field(
+        description=f"its newest follow-ups, at most {pool.POOL_RECENT_FOLLOW_UPS}"
+    )
+    follow_up_count: int = Field(description="how many follow-ups it has in all")
 
 
 class PoolListOut(Schema):
@@ -123,6 +132,30 @@ def list_pool(
         "held": pool.held_from_pool(request.auth),
         "cap": settings.GONGHAO_POOL_CLAIM_CAP,
     }
+
+
+@router.get(
+    "/customers/pool/{customer_id}",
+    response={200: PoolCustomerDetailOut, **READ_ERRORS},
+    summary=(
+        "One customer of the public pool, masked as in the pool, with its contacts and newest "
+        "follow-ups (404 once claimed; the read is audited)"
+    ),
+    tags=POOL,
+)
+def get_pool_customer(request: HttpRequest, customer_id: RecordId):
+    actor = request.auth
+    customer = pool.pool_customer_for(actor, customer_id)
+    pool.record_pool_view(customer, actor=actor)
+    follow_ups, follow_up_count = pool.pool_follow_ups(customer)
+    body = customer_out(customer, actor)
+    body.update(
+        pool_since=customer.pool_since,
+        contacts=[contacts.present_contact(c) for c in pool.pool_contacts(customer)],
+        recent_follow_ups=[interaction_out(i) for i in follow_ups],
+        follow_up_count=follow_up_count,
+    )
+    return body
 
 
 @router.post(

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -27,8 +28,8 @@ from gonghao.core.views import (
 )
 from gonghao.org.models import Department
 
+from . import contacts, pool, sharing
 from . import permissions as perms
-from . import pool, sharing
 from .constants import ShareAccess
 from .models import Customer
 from .queries import get_customer_for, present
@@ -184,6 +185,47 @@ def customer_pool(request: HttpRequest):
             "cap": settings.GONGHAO_POOL_CLAIM_CAP,
         },
         fragment="crm/_pool_table.html",
+    )
+
+
+@login_required
+@domain_errors_as_pages
+def pool_customer_detail(request: HttpRequest, customer_id: int):
+    """A customer of the pool, read only and masked as in the pool's list, before claiming it.
+    The read is audited as opening any customer is."""
+    actor = request.user
+    try:
+        customer = pool.pool_customer_for(actor, customer_id)
+    except NotFound as error:
+        if error.code != "already_claimed":
+            raise
+        return render(
+            request,
+            "404.html",
+            {
+                "reason": error.message,
+                "back_url": reverse("customer_pool"),
+                "back_label": _("Back to the public pool"),
+            },
+            status=404,
+        )
+    pool.record_pool_view(customer, actor=actor)
+    follow_ups, follow_up_count = pool.pool_follow_ups(customer)
+    return render(
+        request,
+        "crm/pool_customer.html",
+        {
+            "customer": customer,
+            "shown": present(customer, actor),
+            "contacts": [
+                {"contact": c, "shown": contacts.present_contact(c)}
+                for c in pool.pool_contacts(customer)
+            ],
+            "follow_ups": follow_ups,
+            "follow_up_count": follow_up_count,
+            "held": pool.held_from_pool(actor),
+            "cap": settings.GONGHAO_POOL_CLAIM_CAP,
+        },
     )
 
 

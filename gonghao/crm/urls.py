@@ -13,6 +13,11 @@ urlpatterns = [
     path("<int:customer_id>/transfer/", views.customer_transfer, name="customer_transfer"),
     path("<int:customer_id>/reveal/<str:field>/", views.customer_reveal, name="customer_reveal"),
     path("pool/", sharing_views.customer_pool, name="customer_pool"),
+    path(
+        "pool/<int:customer_id>/",
+        sharing_views.pool_customer_detail,
+        name="pool_customer_detail",
+    ),
     path("<int:customer_id>/audit-trail/", views.customer_audit_trail, name="customer_audit_trail"),
     path("<int:customer_id>/shares/", sharing_views.customer_shares, name="customer_shares"),
     path(

@@ -48,6 +48,7 @@ EVIDENCE: dict[str, frozenset[str]] = {
         "customer.share": (*_CUSTOMER_RECORD, "customer.share"),
         "customer.unshare": (*_CUSTOMER_RECORD, "customer.share"),
         "customer.pool_claim": ("customer.claim",),
+        "customer.pool_view": ("customer.claim",),
         "stage.create": ("pipeline.manage",),
         "stage.update": ("pipeline.manage",),
         # Administration.

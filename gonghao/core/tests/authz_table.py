@@ -152,6 +152,7 @@ API: dict[str, str] = {
         "anon=401 admin=200 security_admin=200 head=403 rep_a=403 *=404"
     ),
     "GET /api/v1/customers/pool": "anon=401 rep_a=200 *=403",
+    "GET /api/v1/customers/pool/{customer_id}": "anon=401 rep_a=200 out=404 *=403",
     "GET /api/v1/customers/{customer_id}/shares": (
         "anon=401 security_admin=403 auditor=403 marketer=403 nobody=403 out=404 *=200"
     ),
@@ -324,6 +325,7 @@ PAGES: dict[str, str] = {
         "anon=login head=302 rep_a=302 out=404 *=403"
     ),
     "GET customers/pool/": "anon=login rep_a=200 *=403",
+    "GET customers/pool/<int:customer_id>/": "anon=login rep_a=200 out=404 *=403",
     "GET dashboard/": "anon=login security_admin=403 auditor=403 agent=403 nobody=403 *=200",
     "GET data/exports/": "anon=login head=200 marketer=200 *=403",
     "GET data/imports/": "anon=login admin=200 head=200 rep_a=200 *=403",

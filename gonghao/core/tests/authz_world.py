@@ -43,6 +43,7 @@ SECRET_PHONES = (
     "13655550001",
     "13655550003",
     "13655550005",  # a customer in the public pool
+    "13655550007",  # its contact
 )
 IMPORT_CSV = "name,phone\n导入客户有限公司,13800138011\n"
 
@@ -64,6 +65,12 @@ def build_world() -> World:
     crm.service.save(update_fields=["head"])
     pool_customer = crm_services.create_customer(
         actor=crm.rep_a, data={"name": "公海客户有限公司", "phone": "+8613655550005"}
+    )
+    contacts.create_contact(
+        pool_customer.pk, actor=crm.rep_a, data={"name": "公海联系人", "phone": "13655550007"}
+    )
+    followups.record_interaction(
+        pool_customer.pk, actor=crm.rep_a, data={"kind": "call", "content": "无意向，放回公海"}
     )
     pool.release_customer(pool_customer.pk, actor=crm.rep_a, reason="无意向")
     sides = {}
@@ -205,6 +212,7 @@ ALIASES = {
     ("employees/<str:employee_id>/security/tokens/", "token_id"): "employee_token_id",
     ("employees/{employee_id}/sessions/", "session_id"): "employee_session_id",
     ("/claim", "customer_id"): "pool_customer_id",
+    ("/pool/", "customer_id"): "pool_customer_id",
 }
 
 

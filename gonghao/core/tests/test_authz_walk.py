@@ -282,8 +282,10 @@ def _report_paths(world: World) -> tuple[list[str], list[str]]:
     customer_id = world.crm.customer_a.pk
     leaver = world.crm.rep_b.employee_id
     campaign_id = world.params["in"]["campaign_id"]
+    pool_customer_id = world.params["in"]["pool_customer_id"]
     api_paths = [
         "/api/v1/customers/pool",
+        f"/api/v1/customers/pool/{pool_customer_id}",
         "/api/v1/customers/pool?q=0005",
         "/api/v1/customers/pool?q=13655550005",
         f"/api/v1/customers/{customer_id}/shares?all=true",
@@ -297,6 +299,7 @@ def _report_paths(world: World) -> tuple[list[str], list[str]]:
     pages = [
         "/customers/pool/",
         "/customers/pool/?q=0005",
+        f"/customers/pool/{pool_customer_id}/",
         f"/customers/{customer_id}/shares/",
         "/dashboard/",
         f"/employees/{leaver}/offboarding/",
@@ -355,3 +358,23 @@ def test_exports_mask_phone_numbers_without_the_sensitive_permission(world):
         Authorization=f"Bearer {world.tokens['rep_a']}",
     )
     assert pool.status_code == 200 and "136****0005" in pool.body.decode()
+
+
+def test_a_pool_customer_and_its_contact_are_shown_masked(world):
+    """The pool customer's page and API answer (rep_a) carry its data masked, never raw."""
+    pool_customer_id = world.params["in"]["pool_customer_id"]
+    browser = Client()
+    browser.force_login(world.crm.rep_a)
+    answers = [
+        call(
+            Client(),
+            "GET",
+            f"/api/v1/customers/pool/{pool_customer_id}",
+            Authorization=f"Bearer {world.tokens['rep_a']}",
+        ),
+        call(browser, "GET", f"/customers/pool/{pool_customer_id}/"),
+    ]
+    for answer in answers:
+        body = answer.body.decode()
+        assert answer.status_code == 200 and _leaks(answer) == []
+        assert "136****0005" in body and "136****0007" in body

@@ -33,6 +33,7 @@ API_EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("release", "out"): {"head": 404, "rep_a": 404},
     # The pool is for customer.claim holders only (sales), whatever their customer scope.
     ("pool", "-"): {"admin": 403, "head": 403, "rep_a": 200, "agent": 403},
+    ("pool_customer", "-"): {"admin": 403, "head": 403, "rep_a": 200, "agent": 403},
     ("claim", "-"): {"admin": 403, "head": 403, "rep_a": 200, "agent": 403},
     ("shared_with_me", "-"): {"admin": 200, "head": 200, "rep_a": 200, "agent": 200},
 }
@@ -43,6 +44,7 @@ AUDIT_ON_SUCCESS = {
     "unshare": "customer.unshare",
     "release": "customer.pool_release",
     "pool": None,
+    "pool_customer": "customer.pool_view",
     "claim": "customer.pool_claim",
     "shared_with_me": None,
 }
@@ -65,6 +67,8 @@ def world(crm):
 def _call_api(api, crm, operation: str, customer: Customer | None):
     if operation == "pool":
         return api.get("/api/v1/customers/pool")
+    if operation == "pool_customer":
+        return api.get(f"/api/v1/customers/pool/{crm.pooled.pk}")
     if operation == "claim":
         return api.post(f"/api/v1/customers/{crm.pooled.pk}/claim")
     if operation == "shared_with_me":
@@ -144,6 +148,7 @@ PAGE_EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("release", "in"): {"admin": 403, "head": 302, "rep_a": 302, "agent": 403},
     ("release", "out"): {"head": 404, "rep_a": 404},
     ("pool", "-"): {"admin": 403, "head": 403, "rep_a": 200, "agent": 403},
+    ("pool_customer", "-"): {"admin": 403, "head": 403, "rep_a": 200, "agent": 403},
     ("claim", "-"): {"admin": 403, "head": 403, "rep_a": 302, "agent": 403},
     ("shared_with_me", "-"): {"admin": 200, "head": 200, "rep_a": 200, "agent": 200},
 }
@@ -153,12 +158,15 @@ PAGE_AUDIT = {
     "revoke": "customer.unshare",
     "release": "customer.pool_release",
     "claim": "customer.pool_claim",
+    "pool_customer": "customer.pool_view",
 }
 
 
 def _call_page(client: Client, crm, operation: str, customer: Customer | None):
     if operation == "pool":
         return client.get("/customers/pool/")
+    if operation == "pool_customer":
+        return client.get(f"/customers/pool/{crm.pooled.pk}/")
     if operation == "claim":
         return client.post(f"/customers/{crm.pooled.pk}/claim/")
     if operation == "shared_with_me":
