@@ -131,11 +131,13 @@ def test_a_customer_claimed_meanwhile_is_not_found_and_says_why(crm, pooled):
     pool.pool_customer_for(crm.rep_a, pooled.pk)
     pool.claim_customer(pooled.pk, actor=crm.rep_c)
     for viewer in (crm.rep_a, crm.rep_c):  # the claimer too: it is no longer a pool customer
-        with pytest.raises(NotFound) as raised:
+        with pytest.raises(NotFound) as raised, translation.override("en"):
             pool.pool_customer_for(viewer, pooled.pk)
         assert raised.value.code == "already_claimed"
-    with translation.override("en"):
         assert "no longer in the public pool" in str(raised.value.message)
+    with pytest.raises(NotFound) as raised, translation.override("zh-hans"):
+        pool.pool_customer_for(crm.rep_a, pooled.pk)
+    assert "已被他人领取" in str(raised.value.message)
 
 
 def test_a_customer_transferred_after_its_claim_is_simply_not_found(crm, pooled):
