@@ -284,7 +284,7 @@ def of_customers_for(
     own index, the array made once. Given `field IN (customers in the OR of the parts)`,
     PostgreSQL guessed the rep's book at the average and read every customer (or every
     contact) to find the rep's: a rep owning 50 of 1,000,000 customers with one share waited
-    0.46 s for the contacts of their 51 (0.9 ms this way), with 600 shares 6.6 s (18 ms).
+    0.46 s for the contacts of their 51 (0.7 ms this way), with 600 shares 6.6 s (12 ms).
     """
     visible_permission, hidden = _list_access(actor, filters, permission)
     reach = reach_of(actor, visible_permission)
@@ -382,15 +382,20 @@ class PreparedCustomerList:
 
 # The sorts in which the owner and department parts of a scope are read from their own
 # indexes in order (customer_owner_live, customer_dept_live). In another order a part's first
-# rows are found by walking the sort's index of the whole table (the planner guesses a rep's
-# book at the average), so PartedCustomerList is no help there (measured: slower than the OR).
+# rows may be found by walking the sort's index over the whole table (the planner guesses a
+# rep's book at the average): by name, 823 ms against 623 ms for the OR (1,000,000 customers,
+# a rep with 50 and 600 shares), so those orders keep the QuerySet.
 PARTS_IN_ORDER = ("-updated", "updated")
 
 
 class PartedCustomerList:
     """customers_for() of a scope of several parts, on PostgreSQL, paged as the prepared list
     pages it (_first_of_parts) but not prepared: a reader with more than MAX_PREPARED_DIRECT
-    shared customers, whose shares stay a subquery. Counted with the plain condition."""
+    shared customers, whose shares stay a subquery. Counted with the plain condition.
+
+    A rep with 50 of 1,000,000 customers and 600 shares: page 1 in 3.9 ms (348 ms as the
+    plain QuerySet, which walked the whole table's `updated_at` index), page 3 in 4.6 ms
+    (1.8 s)."""
 
     ordered = True
 
