@@ -22,7 +22,7 @@ from gonghao.core.errors import PermissionDenied, ValidationFailed
 from gonghao.crm import permissions as perms
 from gonghao.crm.exports import _audited_filter, export_rows
 from gonghao.crm.masking import mask
-from gonghao.crm.queries import CustomerFilter, customers_for
+from gonghao.crm.queries import CustomerFilter, of_customers_for
 
 from . import audit_actions
 from .writers import write_csv, write_xlsx
@@ -107,12 +107,12 @@ def _tick(progress, rows) -> None:
         progress(len(rows))
 
 
-def _customers(actor: Any, filters: CustomerFilter):
+def _of_customers(actor: Any, filters: CustomerFilter):
     # Contacts and follow-ups are personal data of the customers' people: only for those who
     # may open the customers too (marketing exports customers, masked, and nothing more).
     if not has_permission(actor, perms.VIEW):
         raise PermissionDenied()
-    return customers_for(actor, filters, permission=perms.EXPORT)
+    return of_customers_for(actor, filters, permission=perms.EXPORT)
 
 
 CONTACT_COLUMNS = (
@@ -131,10 +131,10 @@ CONTACT_COLUMNS = (
 def _contacts(actor, filters, progress):
     from gonghao.crm.models import Contact
 
-    customers = _customers(actor, filters)
+    of_customers = _of_customers(actor, filters)
     sensitive = reach_of(actor, perms.VIEW_SENSITIVE)
     contacts = (
-        Contact.objects.filter(customer__in=customers.values("pk"), deleted_at__isnull=True)
+        Contact.objects.filter(of_customers, deleted_at__isnull=True)
         .select_related("customer")
         .order_by("customer_id", "-is_primary", "name", "id")
     )
@@ -182,9 +182,8 @@ INTERACTION_COLUMNS = (
 def _interactions(actor, filters, progress):
     from gonghao.crm.models import Interaction
 
-    customers = _customers(actor, filters)
     interactions = (
-        Interaction.objects.filter(customer__in=customers.values("pk"))
+        Interaction.objects.filter(_of_customers(actor, filters))
         .select_related("customer", "employee", "contact")
         .order_by("customer_id", "occurred_at", "id")
     )

@@ -11,12 +11,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from gonghao.crm.models import Customer
+from gonghao.access.models import Role
+from gonghao.access.services import grant_role
+from gonghao.crm import permissions as perms
+from gonghao.crm import queries
+from gonghao.crm.models import Contact, Customer, CustomerShare, Interaction
 from gonghao.crm.queries import (
     CustomerFilter,
+    PartedCustomerList,
     PreparedCustomerList,
     customers_for,
     listed_customers,
+    of_customers_for,
 )
 from gonghao.crm.sharing import share_customer
 from gonghao.testing.crm import make_customer
@@ -54,6 +60,7 @@ def world(crm):
     return crm
 
 
+WHO = ["rep_a", "rep_b", "rep_c", "head", "agent", "admin", "marketer", "auditor"]
 FILTERS = [
     CustomerFilter(),
     CustomerFilter(status="active"),
@@ -69,9 +76,7 @@ def ids(rows) -> list[int]:
     return [c.pk for c in rows]
 
 
-@pytest.mark.parametrize(
-    "who", ["rep_a", "rep_b", "rep_c", "head", "agent", "admin", "marketer", "auditor"]
-)
+@pytest.mark.parametrize("who", WHO)
 def test_same_rows_order_and_count_as_customers_for(world, who):
     actor = getattr(world, who)
     for filters in FILTERS:
@@ -141,3 +146,157 @@ def test_on_postgresql_a_scope_of_several_parts_pages_from_each_part_s_first_row
     with CaptureQueriesContext(connection) as queries:
         listed_customers(world.agent, CustomerFilter())[0:10]
     assert "UNION" not in queries.captured_queries[-1]["sql"]
+
+
+@pytest.fixture
+def exporting(world):
+    """The world, rep_a also exporting their own customers (and those shared with them), and
+    each customer with a contact and two follow-ups."""
+    Role.objects.create(
+        code="sales_export",
+        name_zh="销售导出",
+        name_en="Sales export",
+        permissions=[perms.VIEW, perms.EXPORT],
+        data_scope="own",
+    )
+    grant_role(world.rep_a, "sales_export", actor=None, check_permission=False)
+    now = timezone.now()
+    for customer in Customer.objects.order_by("pk"):
+        Contact.objects.create(customer=customer, name=f"联系人{customer.pk}", is_primary=True)
+        for hours in (1, 2):
+            Interaction.objects.create(
+                customer=customer,
+                employee=customer.owner,
+                kind="call",
+                occurred_at=now - timedelta(hours=hours * customer.pk),
+                content="通话",
+            )
+    return world
+
+
+# The lists that keep customers_for's QuerySet, besides the prepared ones.
+MORE_FILTERS = [
+    *FILTERS,
+    CustomerFilter(q="客户1"),
+    CustomerFilter(tag="vip"),
+    CustomerFilter(shared="with_me"),
+    CustomerFilter(shared="with_me", status="prospect"),
+]
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_of_customers_for_narrows_to_the_customers_of_customers_for(exporting, who):
+    """of_customers_for (the exports of contacts and follow-ups narrow to it) reaches the
+    customers customers_for gives, for every role, scope, share, search and filter."""
+    actor = getattr(exporting, who)
+    compared = 0
+    for permission in (perms.VIEW, perms.EXPORT):
+        for filters in MORE_FILTERS:
+            try:
+                expected = customers_for(actor, filters, permission)
+            except Exception as refused:
+                with pytest.raises(type(refused)):
+                    of_customers_for(actor, filters, permission)
+                continue
+            customers = Customer.objects.filter(of_customers_for(actor, filters, permission, "pk"))
+            assert sorted(ids(customers)) == sorted(ids(expected)), (who, permission, filters)
+            of_customers = of_customers_for(actor, filters, permission)
+            for model, order in (
+                (Contact, ("customer_id", "-is_primary", "name", "id")),
+                (Interaction, ("customer_id", "occurred_at", "id")),
+            ):
+                narrowed = model.objects.filter(of_customers).order_by(*order)
+                plain = model.objects.filter(customer__in=expected.values("pk")).order_by(*order)
+                assert ids(narrowed) == ids(plain), (who, filters, model)
+                compared += len(plain)
+    # Everyone but the auditor (no customer permission) reaches some rows with each model.
+    assert (compared > 0) == (who != "auditor")
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_the_contacts_and_follow_ups_exports_read_the_export_scope(exporting, who):
+    from gonghao.transfer.exports import export_table
+
+    actor = getattr(exporting, who)
+    for filters in (CustomerFilter(), CustomerFilter(status="active"), CustomerFilter(q="客户")):
+        try:
+            customers = customers_for(actor, filters, perms.EXPORT).values("pk")
+            export_table(actor, "contacts", filters, "csv")
+        except Exception as refused:  # PermissionDenied for those without view or export
+            with pytest.raises(type(refused)):
+                export_table(actor, "interactions", filters, "csv")
+            continue
+        contacts = export_table(actor, "contacts", filters, "csv").rows
+        expected = Contact.objects.filter(customer__in=customers).order_by(
+            "customer_id", "-is_primary", "name", "id"
+        )
+        assert [int(row[0]) for row in contacts] == ids(expected), (who, filters)
+        follow_ups = export_table(actor, "interactions", filters, "csv").rows
+        expected = Interaction.objects.filter(customer__in=customers).order_by(
+            "customer_id", "occurred_at", "id"
+        )
+        assert [int(row[0]) for row in follow_ups] == ids(expected), (who, filters)
+
+
+def test_on_postgresql_the_customers_of_a_scope_of_several_parts_are_a_union(exporting):
+    """rep_a's export scope is their own customers and those shared with them: on PostgreSQL
+    the contacts are those of an array of each part's customers, read apart (given an IN of
+    the parts' OR, PostgreSQL read every customer or every contact). A scope of everything,
+    and SQLite, keep the plain condition."""
+    on_postgresql = connection.vendor == "postgresql"
+
+    def sql(actor):
+        return str(
+            Contact.objects.filter(of_customers_for(actor, CustomerFilter(), perms.EXPORT)).query
+        )
+
+    for actor in (exporting.rep_a, exporting.head):
+        assert ("UNION" in sql(actor)) == on_postgresql == ("= ANY(ARRAY((SELECT" in sql(actor))
+    # With no live share the shares are still a part (a subquery, found empty when run).
+    CustomerShare.objects.update(revoked_at=timezone.now())
+    assert ("UNION" in sql(exporting.rep_a)) == on_postgresql
+    # Everything is no part at all.
+    assert "UNION" not in sql(exporting.marketer) and "ANY" not in sql(exporting.marketer)
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_past_the_prepared_shares_the_same_rows_order_and_count(world, who, monkeypatch):
+    """With more shared customers than a prepared list takes (one, here), the list is
+    customers_for's, paged apart by part on PostgreSQL in the default order: same rows,
+    same order, same count."""
+    monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 1)
+    actor = getattr(world, who)
+    for filters in [*FILTERS, CustomerFilter(sort="updated"), CustomerFilter(status="lead")]:
+        try:
+            expected = customers_for(actor, filters)
+        except Exception as refused:
+            with pytest.raises(type(refused)):
+                listed_customers(actor, filters)
+            continue
+        listed = listed_customers(actor, filters)
+        for start, stop in ((0, 10), (10, 20), (0, 50), (30, 40), (5, 5)):
+            assert ids(listed[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+        assert ids(listed[3:]) == ids(expected[3:]), (who, filters)
+        assert listed.count() == expected.count(), (who, filters)
+
+
+def test_on_postgresql_past_the_prepared_shares_pages_come_from_each_part(world, monkeypatch):
+    monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 1)
+    on_postgresql = connection.vendor == "postgresql"
+    listed = listed_customers(world.rep_a, CustomerFilter())
+    assert isinstance(listed, PartedCustomerList) == on_postgresql
+    with CaptureQueriesContext(connection) as queries_run:
+        page = list(listed[10:20])
+        counted = listed.count()
+    page_sql, count_sql = (q["sql"] for q in queries_run.captured_queries[-2:])
+    assert ("UNION" in page_sql) == on_postgresql
+    assert "UNION" not in count_sql
+    expected = customers_for(world.rep_a, CustomerFilter())
+    assert ids(page) == ids(expected[10:20]) and counted == expected.count()
+    # In an order the owner's index does not give, the parts would walk the whole table's
+    # index for their first rows: the plain QuerySet.
+    by_name = listed_customers(world.rep_a, CustomerFilter(sort="name"))
+    assert not isinstance(by_name, (PartedCustomerList, PreparedCustomerList))
+    # One share is within the prepared list's reach again.
+    monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 500)
+    assert isinstance(listed_customers(world.rep_a, CustomerFilter()), PreparedCustomerList)
