@@ -9,7 +9,7 @@ from gonghao.audit import guards
 from gonghao.audit.models import AuditEvent
 from gonghao.audit.services import verify_chain
 
-from .util import TABLE, execute, record_some
+from .util import TABLE, execute, installed_triggers, record_some
 
 pytestmark = pytest.mark.django_db
 
@@ -87,20 +87,6 @@ def test_appending_still_works(events):
     more = record_some(2)
     assert [e.seq for e in more] == [events[-1].seq + 1, events[-1].seq + 2]
     assert verify_chain().ok
-
-
-def installed_triggers() -> set[str]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE]
-            )
-        else:
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
-                [TABLE],
-            )
-        return {row[0] for row in cursor.fetchall()}
 
 
 def test_the_migration_installed_the_guards():

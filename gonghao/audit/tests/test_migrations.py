@@ -11,7 +11,7 @@ from gonghao.audit.chain import HASHED_FIELDS
 from gonghao.audit.models import AuditChainHead, AuditEvent
 from gonghao.audit.services import verify_chain
 
-from .util import TABLE, execute, head, record_some
+from .util import TABLE, execute, head, installed_triggers, record_some
 
 BEFORE = ("audit", "0004_several_chains")
 AFTER = ("audit", "0005_seq_primary_key")
@@ -111,20 +111,7 @@ def test_the_actor_index_goes_and_events_guards_and_chain_stay(cast):
 
 
 def head_triggers() -> set[str]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [TABLE]
-            )
-        else:
-            cursor.execute(
-                "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal",
-                [TABLE],
-            )
-        return {row[0] for row in cursor.fetchall()} & {
-            "audit_chain_head_follows",
-            "audit_chain_head_settles",
-        }
+    return installed_triggers() & {"audit_chain_head_follows", "audit_chain_head_settles"}
 
 
 def head_row() -> tuple[int, str]:
