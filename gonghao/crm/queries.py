@@ -512,6 +512,44 @@ class PartedCustomerList:
         return list(page.select_related("owner").order_by(*order)[start:stop])
 
 
+class WholeSortedList:
+    """customers_for() in a WHOLE_SORTS order, on PostgreSQL, not prepared (a reader with more
+    than MAX_PREPARED_DIRECT shared customers): a small list's page is read whole and sorted
+    (see PreparedCustomerList._whole), a large one's keeps the QuerySet's order.
+
+    A rep with 50 of 1,000,000 customers and 600 shares, by name: page 1 in 5.6 ms (491 ms
+    as the plain QuerySet, which walked the whole table's `name` index), page 3 in 3.9 ms
+    (1.9 s)."""
+
+    ordered = True
+
+    def __init__(self, listed: QuerySet[Customer]) -> None:
+        self.listed = listed  # the customers_for() QuerySet
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.listed.count()
+        return self._count
+
+    def __getitem__(self, item: slice) -> list[Customer]:
+        if not isinstance(item, slice) or item.step is not None:
+            raise TypeError("a customer list is read by pages: list[start:stop]")
+        start = max(0, item.start or 0)
+        if item.stop is None:
+            return list(self.listed[start:])
+        stop = max(start, item.stop)
+        if stop == start:
+            return []
+        size = self._count
+        if size is None:
+            size = self.listed.order_by().values("pk")[: _whole_limit(stop) + 1].count()
+        listed = self.listed
+        if _reads_whole(size, stop):
+            listed = listed.order_by(*_unindexed(tuple(listed.query.order_by)))
+        return list(listed[start:stop])
+
+
 def listed_customers(actor: Any, filters: CustomerFilter, permission: str = perms.VIEW):
     """customers_for() as a list page reads it: the same rows in the same order. The most
     common lists (unsearched, filtered by equality only) come prepared; others as a QuerySet."""
@@ -527,7 +565,10 @@ def listed_customers(actor: Any, filters: CustomerFilter, permission: str = perm
         if len(direct) > MAX_PREPARED_DIRECT:
             listed = _customers(actor, filters, visible_permission, hidden)
             parts = _parted(reach)
-            if parts is None or applied_sort(filters, hidden) not in PARTS_IN_ORDER:
+            sort = applied_sort(filters, hidden)
+            if connection.vendor == "postgresql" and sort in WHOLE_SORTS:
+                return WholeSortedList(listed)
+            if parts is None or sort not in PARTS_IN_ORDER:
                 return listed
             return PartedCustomerList(listed, _unscoped(actor, filters, hidden, reach), parts)
         values.update(

@@ -20,6 +20,7 @@ from gonghao.crm.queries import (
     CustomerFilter,
     PartedCustomerList,
     PreparedCustomerList,
+    WholeSortedList,
     customers_for,
     listed_customers,
     of_customers_for,
@@ -358,6 +359,32 @@ def test_past_the_prepared_shares_the_same_rows_order_and_count(world, who, monk
         assert listed.count() == expected.count(), (who, filters)
 
 
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("whole_up_to", [0, 10**6])
+def test_past_the_prepared_shares_in_every_order_the_same_rows(
+    world, who, whole_up_to, monkeypatch
+):
+    """Past the prepared shares, a list in a WHOLE_SORTS order read whole (or not): the same
+    rows in the same order as customers_for, counted first or not."""
+    monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 1)
+    monkeypatch.setattr(queries, "WHOLE_UP_TO", whole_up_to)
+    actor = getattr(world, who)
+    for filters in [*EVERY_SORT, CustomerFilter(sort="-name", status="lead")]:
+        try:
+            expected = customers_for(actor, filters)
+        except Exception as refused:
+            with pytest.raises(type(refused)):
+                listed_customers(actor, filters)
+            continue
+        for start, stop in ((0, 10), (10, 20), (30, 40), (5, 5)):
+            listed = listed_customers(actor, filters)
+            assert ids(listed[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+            counted = listed_customers(actor, filters)
+            assert counted.count() == expected.count(), (who, filters)
+            assert ids(counted[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+        assert ids(listed_customers(actor, filters)[3:]) == ids(expected[3:]), (who, filters)
+
+
 def test_on_postgresql_past_the_prepared_shares_pages_come_from_each_part(world, monkeypatch):
     monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 1)
     on_postgresql = connection.vendor == "postgresql"
@@ -375,6 +402,15 @@ def test_on_postgresql_past_the_prepared_shares_pages_come_from_each_part(world,
     # index for their first rows: the plain QuerySet.
     by_name = listed_customers(world.rep_a, CustomerFilter(sort="name"))
     assert not isinstance(by_name, (PartedCustomerList, PreparedCustomerList))
+    # There, a small list is read whole and sorted (see WHOLE_SORTS).
+    assert isinstance(by_name, WholeSortedList) == on_postgresql
+    by_name.count()
+    with CaptureQueriesContext(connection) as queries_run:
+        page = list(by_name[0:10])
+    assert len(queries_run) == 1
+    assert ('COALESCE("crm_customer"."name")' in queries_run[0]["sql"]) == on_postgresql
+    expected = customers_for(world.rep_a, CustomerFilter(sort="name"))
+    assert ids(page) == ids(expected[0:10])
     # One share is within the prepared list's reach again.
     monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 500)
     assert isinstance(listed_customers(world.rep_a, CustomerFilter()), PreparedCustomerList)
