@@ -473,7 +473,8 @@ class PreparedCustomerList:
 # indexes in order (customer_owner_live, customer_dept_live). In another order a part's first
 # rows may be found by walking the sort's index over the whole table (the planner guesses a
 # rep's book at the average): by name, 823 ms against 623 ms for the OR (1,000,000 customers,
-# a rep with 50 and 600 shares), so those orders keep the QuerySet.
+# a rep with 50 and 600 shares), so those orders keep the QuerySet (WholeSortedList for the
+# WHOLE_SORTS).
 PARTS_IN_ORDER = ("-updated", "updated")
 
 
