@@ -148,8 +148,11 @@ def paginate_capped(queryset, limit: int, offset: int, cap: int) -> tuple[list[A
     (see pagination.capped_count); with `cap` 0 the count is exact and never capped."""
     limit = max(1, min(limit, MAX_PAGE))
     offset = max(0, min(offset, MAX_OFFSET))
-    items = list(queryset[offset : offset + limit])
     if not cap:
-        return items, queryset.count(), False
+        # Counted first: a customer list sized by its count picks how to read its page
+        # (queries.PreparedCustomerList).
+        count = queryset.count()
+        return list(queryset[offset : offset + limit]), count, False
+    items = list(queryset[offset : offset + limit])
     count, capped = capped_count(queryset, cap)
     return items, count, capped

@@ -20,6 +20,7 @@ from gonghao.crm.queries import (
     CustomerFilter,
     PartedCustomerList,
     PreparedCustomerList,
+    WholeSortedList,
     customers_for,
     listed_customers,
     of_customers_for,
@@ -146,6 +147,84 @@ def test_on_postgresql_a_scope_of_several_parts_pages_from_each_part_s_first_row
     with CaptureQueriesContext(connection) as queries:
         listed_customers(world.agent, CustomerFilter())[0:10]
     assert "UNION" not in queries.captured_queries[-1]["sql"]
+
+
+# Every order a list can take, the ones read whole on PostgreSQL when small among them.
+EVERY_SORT = [CustomerFilter(sort=sort) for sort in queries.SORTS]
+
+
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("whole_up_to", [0, 10**6])
+def test_in_every_order_read_whole_or_walked_the_same_rows(world, who, whole_up_to, monkeypatch):
+    """A small list in a WHOLE_SORTS order is read whole and sorted on PostgreSQL, a large one
+    keeps the plain order: with every list taken as small (and as large), the same rows in
+    the same order as customers_for, counted first (as the pages do) or not."""
+    monkeypatch.setattr(queries, "WHOLE_UP_TO", whole_up_to)
+    actor = getattr(world, who)
+    for filters in [*EVERY_SORT, CustomerFilter(sort="name", status="active")]:
+        try:
+            expected = customers_for(actor, filters)
+        except Exception as refused:
+            with pytest.raises(type(refused)):
+                listed_customers(actor, filters)
+            continue
+        for start, stop in ((0, 10), (10, 20), (0, 50), (30, 40)):
+            listed = listed_customers(actor, filters)
+            assert ids(listed[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+            counted = listed_customers(actor, filters)
+            assert counted.count() == expected.count(), (who, filters)
+            assert ids(counted[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+
+
+def _page_statements(listed, start: int, stop: int, *, count_first: bool) -> list[str]:
+    if count_first:
+        listed.count()
+    with CaptureQueriesContext(connection) as run:
+        listed[start:stop]
+    return [q["sql"] for q in run.captured_queries]
+
+
+def test_on_postgresql_a_small_list_by_name_is_read_whole_and_sorted(world, monkeypatch):
+    """Sorted by name, a rep's small list is read from the scope's indexes and sorted
+    (`COALESCE(name)` matches no index): PostgreSQL, guessing the rep's book at the average,
+    walked the whole table's name index. Sized by the count the page takes first, else by a
+    count that stops past the limit; a list past the limit keeps the plain order."""
+    on_postgresql = connection.vendor == "postgresql"
+    for filters in (CustomerFilter(sort="name"), CustomerFilter(sort="-created")):
+        key = queries.SORTS[filters.sort][0].lstrip("-")
+        counted = _page_statements(listed_customers(world.rep_a, filters), 0, 10, count_first=True)
+        assert len(counted) == 1  # the count already sized it: the page alone
+        assert (f'COALESCE("crm_customer"."{key}")' in counted[0]) == on_postgresql
+        # rep_a's scope has two parts (a share): read whole, not each part's first rows.
+        assert "UNION" not in counted[0]
+        uncounted = _page_statements(
+            listed_customers(world.rep_a, filters), 0, 10, count_first=False
+        )
+        # Not counted first: on PostgreSQL one statement sizes the list, up to the limit.
+        assert len(uncounted) == (2 if on_postgresql else 1)
+        assert ("COALESCE" in uncounted[-1]) == on_postgresql
+        if on_postgresql:
+            assert "COUNT(*)" in uncounted[0] and f"LIMIT {queries.WHOLE_UP_TO + 1}" in uncounted[0]
+    # The default order is read from the owner index in order: never sized, never whole.
+    default = _page_statements(
+        listed_customers(world.rep_a, CustomerFilter()), 0, 10, count_first=False
+    )
+    assert len(default) == 1 and "COALESCE" not in default[0]
+    # Past the limit (the list of a department head, or everything): the name index's order.
+    monkeypatch.setattr(queries, "WHOLE_UP_TO", 3)
+    for who in ("rep_a", "head", "admin"):
+        listed = listed_customers(getattr(world, who), CustomerFilter(sort="name"))
+        page = _page_statements(listed, 0, 10, count_first=True)
+        assert len(page) == 1 and "COALESCE" not in page[0]
+        assert ('ORDER BY "crm_customer"."name" ASC' in page[0]) or "UNION" in page[0]
+
+
+def test_a_deeper_page_reads_a_larger_list_whole():
+    assert queries._reads_whole(queries.WHOLE_UP_TO, 50)
+    assert not queries._reads_whole(queries.WHOLE_UP_TO + 1, 50)
+    assert queries._reads_whole(queries.WHOLE_UP_TO * 2, 200)
+    assert not queries._reads_whole(queries.WHOLE_UP_TO * 2 + 1, 200)
+    assert queries._whole_limit(10) == queries.WHOLE_UP_TO
 
 
 @pytest.fixture
@@ -280,6 +359,32 @@ def test_past_the_prepared_shares_the_same_rows_order_and_count(world, who, monk
         assert listed.count() == expected.count(), (who, filters)
 
 
+@pytest.mark.parametrize("who", WHO)
+@pytest.mark.parametrize("whole_up_to", [0, 10**6])
+def test_past_the_prepared_shares_in_every_order_the_same_rows(
+    world, who, whole_up_to, monkeypatch
+):
+    """Past the prepared shares, a list in a WHOLE_SORTS order read whole (or not): the same
+    rows in the same order as customers_for, counted first or not."""
+    monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 1)
+    monkeypatch.setattr(queries, "WHOLE_UP_TO", whole_up_to)
+    actor = getattr(world, who)
+    for filters in [*EVERY_SORT, CustomerFilter(sort="-name", status="lead")]:
+        try:
+            expected = customers_for(actor, filters)
+        except Exception as refused:
+            with pytest.raises(type(refused)):
+                listed_customers(actor, filters)
+            continue
+        for start, stop in ((0, 10), (10, 20), (30, 40), (5, 5)):
+            listed = listed_customers(actor, filters)
+            assert ids(listed[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+            counted = listed_customers(actor, filters)
+            assert counted.count() == expected.count(), (who, filters)
+            assert ids(counted[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+        assert ids(listed_customers(actor, filters)[3:]) == ids(expected[3:]), (who, filters)
+
+
 def test_on_postgresql_past_the_prepared_shares_pages_come_from_each_part(world, monkeypatch):
     monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 1)
     on_postgresql = connection.vendor == "postgresql"
@@ -297,6 +402,15 @@ def test_on_postgresql_past_the_prepared_shares_pages_come_from_each_part(world,
     # index for their first rows: the plain QuerySet.
     by_name = listed_customers(world.rep_a, CustomerFilter(sort="name"))
     assert not isinstance(by_name, (PartedCustomerList, PreparedCustomerList))
+    # There, a small list is read whole and sorted (see WHOLE_SORTS).
+    assert isinstance(by_name, WholeSortedList) == on_postgresql
+    by_name.count()
+    with CaptureQueriesContext(connection) as queries_run:
+        page = list(by_name[0:10])
+    assert len(queries_run) == 1
+    assert ('COALESCE("crm_customer"."name")' in queries_run[0]["sql"]) == on_postgresql
+    expected = customers_for(world.rep_a, CustomerFilter(sort="name"))
+    assert ids(page) == ids(expected[0:10])
     # One share is within the prepared list's reach again.
     monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 500)
     assert isinstance(listed_customers(world.rep_a, CustomerFilter()), PreparedCustomerList)

@@ -98,5 +98,12 @@ def test_pages_and_api_cost_the_issue_7_budget(crm):
     assert _statements(lambda: api.get("/api/v1/customers", {"limit": 50})) <= 8
     assert _statements(lambda: client.get("/customers/")) <= 8
     assert _statements(lambda: client.get("/customers/", {"page": 2})) <= 8
+    # By name the list is sized by its count, taken before the page: no query more.
+    api.get("/api/v1/customers", {"sort": "name"})
+    client.get("/customers/", {"sort": "name"})
+    by_name = _statements(lambda: api.get("/api/v1/customers", {"sort": "name"}))
+    assert by_name == _statements(lambda: api.get("/api/v1/customers")) and by_name <= 8
+    by_name = _statements(lambda: client.get("/customers/", {"sort": "name"}))
+    assert by_name == _statements(lambda: client.get("/customers/")) and by_name <= 8
     assert _statements(lambda: api.get(f"/api/v1/customers/{crm.customer_a.pk}")) <= 8
     assert _statements(lambda: client.get(detail)) <= 8
