@@ -129,6 +129,7 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
     from gonghao.audit.models import AuditChainHead
     from gonghao.audit.services import chain_heads
     from gonghao.core import clock
+    from gonghao.crm.builtin import ensure_default_stages
     from gonghao.crm.models import fold
     from gonghao.crm.search_index import grams_of
     from gonghao.org.models import Department
@@ -142,6 +143,7 @@ def build(sizes: dict[str, int], seed: int = 7, log=print) -> dict[str, Any]:
             cursor.execute("PRAGMA cache_size=-400000")  # 400 MB: the index pages stay hot
     with transaction.atomic():
         ensure_builtin_roles()
+        ensure_default_stages()  # a migration makes them, a flushed test database lacks them
         root = Department.objects.create(code="HQ", name="总部")
         departments = [
             Department.objects.create(code=f"D{i:02d}", name=f"销售{i}部", parent=root)
