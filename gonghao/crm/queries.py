@@ -410,6 +410,15 @@ def _unindexed(order: tuple[str, ...]) -> tuple[Any, ...]:
 MAX_PREPARED_DIRECT = 500
 
 
+def page_bounds(item: slice) -> tuple[int, int | None]:
+    """The start and stop of a page asked of a customer list (stop None: to the end, never
+    before start); anything but a plain slice is refused."""
+    if not isinstance(item, slice) or item.step is not None:
+        raise TypeError("a customer list is read by pages: list[start:stop]")
+    start = max(0, item.start or 0)
+    return start, None if item.stop is None else max(start, item.stop)
+
+
 class PreparedCustomerList:
     """An unsearched list of customers_for(), paged by slicing and counted like a QuerySet,
     each page and count run from SQL compiled once (core/prepared.py)."""
@@ -427,11 +436,8 @@ class PreparedCustomerList:
         return self._count
 
     def __getitem__(self, item: slice) -> list[Customer]:
-        if not isinstance(item, slice) or item.step is not None:
-            raise TypeError("a customer list is read by pages: list[start:stop]")
-        start = max(0, item.start or 0)
-        stop = item.stop if item.stop is None else max(start, item.stop)
-        if stop is not None and stop == start:
+        start, stop = page_bounds(item)
+        if stop == start:
             return []
         shape = self.shape
         if stop is not None and self._whole(stop):
@@ -500,12 +506,9 @@ class PartedCustomerList:
         return self.listed.count()
 
     def __getitem__(self, item: slice) -> list[Customer]:
-        if not isinstance(item, slice) or item.step is not None:
-            raise TypeError("a customer list is read by pages: list[start:stop]")
-        start = max(0, item.start or 0)
-        if item.stop is None:
+        start, stop = page_bounds(item)
+        if stop is None:
             return list(self.listed[start:])
-        stop = max(start, item.stop)
         if stop == start:
             return []
         order = self.listed.query.order_by
@@ -534,12 +537,9 @@ class WholeSortedList:
         return self._count
 
     def __getitem__(self, item: slice) -> list[Customer]:
-        if not isinstance(item, slice) or item.step is not None:
-            raise TypeError("a customer list is read by pages: list[start:stop]")
-        start = max(0, item.start or 0)
-        if item.stop is None:
+        start, stop = page_bounds(item)
+        if stop is None:
             return list(self.listed[start:])
-        stop = max(start, item.stop)
         if stop == start:
             return []
         size = self._count
