@@ -77,10 +77,14 @@ def ids(rows) -> list[int]:
     return [c.pk for c in rows]
 
 
-@pytest.mark.parametrize("who", WHO)
-def test_same_rows_order_and_count_as_customers_for(world, who):
+def assert_listed_as_customers_for(
+    world, who, every_filters, pages, *, counted_first_too=False, to_the_end=False
+) -> None:
+    """For each filter, listed_customers gives customers_for's rows in its order, page by
+    page, and its count (or the same refusal); with `counted_first_too` also when counted
+    before its page is read (as the pages do), with `to_the_end` also read from row 3 on."""
     actor = getattr(world, who)
-    for filters in FILTERS:
+    for filters in every_filters:
         try:
             expected = customers_for(actor, filters)
         except Exception as refused:  # the same refusal is expected of both
@@ -88,9 +92,20 @@ def test_same_rows_order_and_count_as_customers_for(world, who):
                 listed_customers(actor, filters)
             continue
         listed = listed_customers(actor, filters)
-        for start, stop in ((0, 10), (10, 20), (0, 50), (30, 40)):
+        for start, stop in pages:
             assert ids(listed[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+            if counted_first_too:
+                counted = listed_customers(actor, filters)
+                assert counted.count() == expected.count(), (who, filters)
+                assert ids(counted[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+        if to_the_end:
+            assert ids(listed_customers(actor, filters)[3:]) == ids(expected[3:]), (who, filters)
         assert listed.count() == expected.count(), (who, filters)
+
+
+@pytest.mark.parametrize("who", WHO)
+def test_same_rows_order_and_count_as_customers_for(world, who):
+    assert_listed_as_customers_for(world, who, FILTERS, ((0, 10), (10, 20), (0, 50), (30, 40)))
 
 
 def test_the_lists_people_open_most_come_prepared(world):
@@ -160,20 +175,13 @@ def test_in_every_order_read_whole_or_walked_the_same_rows(world, who, whole_up_
     keeps the plain order: with every list taken as small (and as large), the same rows in
     the same order as customers_for, counted first (as the pages do) or not."""
     monkeypatch.setattr(queries, "WHOLE_UP_TO", whole_up_to)
-    actor = getattr(world, who)
-    for filters in [*EVERY_SORT, CustomerFilter(sort="name", status="active")]:
-        try:
-            expected = customers_for(actor, filters)
-        except Exception as refused:
-            with pytest.raises(type(refused)):
-                listed_customers(actor, filters)
-            continue
-        for start, stop in ((0, 10), (10, 20), (0, 50), (30, 40)):
-            listed = listed_customers(actor, filters)
-            assert ids(listed[start:stop]) == ids(expected[start:stop]), (who, filters, start)
-            counted = listed_customers(actor, filters)
-            assert counted.count() == expected.count(), (who, filters)
-            assert ids(counted[start:stop]) == ids(expected[start:stop]), (who, filters, start)
+    assert_listed_as_customers_for(
+        world,
+        who,
+        [*EVERY_SORT, CustomerFilter(sort="name", status="active")],
+        ((0, 10), (10, 20), (0, 50), (30, 40)),
+        counted_first_too=True,
+    )
 
 
 def _page_statements(listed, start: int, stop: int, *, count_first: bool) -> list[str]:
@@ -344,19 +352,13 @@ def test_past_the_prepared_shares_the_same_rows_order_and_count(world, who, monk
     customers_for's, paged apart by part on PostgreSQL in the default order: same rows,
     same order, same count."""
     monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 1)
-    actor = getattr(world, who)
-    for filters in [*FILTERS, CustomerFilter(sort="updated"), CustomerFilter(status="lead")]:
-        try:
-            expected = customers_for(actor, filters)
-        except Exception as refused:
-            with pytest.raises(type(refused)):
-                listed_customers(actor, filters)
-            continue
-        listed = listed_customers(actor, filters)
-        for start, stop in ((0, 10), (10, 20), (0, 50), (30, 40), (5, 5)):
-            assert ids(listed[start:stop]) == ids(expected[start:stop]), (who, filters, start)
-        assert ids(listed[3:]) == ids(expected[3:]), (who, filters)
-        assert listed.count() == expected.count(), (who, filters)
+    assert_listed_as_customers_for(
+        world,
+        who,
+        [*FILTERS, CustomerFilter(sort="updated"), CustomerFilter(status="lead")],
+        ((0, 10), (10, 20), (0, 50), (30, 40), (5, 5)),
+        to_the_end=True,
+    )
 
 
 @pytest.mark.parametrize("who", WHO)
@@ -368,21 +370,14 @@ def test_past_the_prepared_shares_in_every_order_the_same_rows(
     rows in the same order as customers_for, counted first or not."""
     monkeypatch.setattr(queries, "MAX_PREPARED_DIRECT", 1)
     monkeypatch.setattr(queries, "WHOLE_UP_TO", whole_up_to)
-    actor = getattr(world, who)
-    for filters in [*EVERY_SORT, CustomerFilter(sort="-name", status="lead")]:
-        try:
-            expected = customers_for(actor, filters)
-        except Exception as refused:
-            with pytest.raises(type(refused)):
-                listed_customers(actor, filters)
-            continue
-        for start, stop in ((0, 10), (10, 20), (30, 40), (5, 5)):
-            listed = listed_customers(actor, filters)
-            assert ids(listed[start:stop]) == ids(expected[start:stop]), (who, filters, start)
-            counted = listed_customers(actor, filters)
-            assert counted.count() == expected.count(), (who, filters)
-            assert ids(counted[start:stop]) == ids(expected[start:stop]), (who, filters, start)
-        assert ids(listed_customers(actor, filters)[3:]) == ids(expected[3:]), (who, filters)
+    assert_listed_as_customers_for(
+        world,
+        who,
+        [*EVERY_SORT, CustomerFilter(sort="-name", status="lead")],
+        ((0, 10), (10, 20), (30, 40), (5, 5)),
+        counted_first_too=True,
+        to_the_end=True,
+    )
 
 
 def test_on_postgresql_past_the_prepared_shares_pages_come_from_each_part(world, monkeypatch):
