@@ -11,6 +11,7 @@ def main() -> None:
     from django.contrib.auth.hashers import check_password
     from django.test import Client
     from django.urls import reverse
+    from django.utils.http import urlencode
 
     from bench.data import PASSWORD
     from gonghao.accounts.models import Employee
@@ -27,8 +28,11 @@ def main() -> None:
     def web_login():
         employee = employees[next(turn) % len(employees)]
         client.cookies.clear()
+        # As a browser sends the login form (no file field: urlencoded, not multipart).
         response = client.post(
-            reverse("account_login"), {"login": employee.employee_id, "password": PASSWORD}
+            reverse("account_login"),
+            urlencode({"login": employee.employee_id, "password": PASSWORD}),
+            content_type="application/x-www-form-urlencoded",
         )
         assert response.status_code == 302, response.status_code
 

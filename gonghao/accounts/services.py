@@ -493,7 +493,7 @@ def _authenticate_password(raw_employee_id: str, password: str) -> tuple[Employe
     # The password is checked outside any transaction: on SQLite a write transaction holds the
     # whole database, and Argon2 takes tens of milliseconds. The outcome is then judged on the
     # row read again, so a lockout reached meanwhile by parallel guesses wins.
-    employee = Employee.objects.filter(employee_id=employee_id).first()
+    employee = EMPLOYEE_BY_EMPLOYEE_ID.first(employee_id=employee_id)
     password_ok = False
     checked_hash = ""
     if employee is None or employee.is_temporarily_locked:
@@ -505,7 +505,7 @@ def _authenticate_password(raw_employee_id: str, password: str) -> tuple[Employe
         # The usual login: right password, nothing to count, clear or flag. Judged on a plain
         # read, without a locking transaction (on PostgreSQL a row lock is a write and costs a
         # commit); anything to write is done under the row's lock below.
-        fresh = _with_authenticator_flag(Employee.objects.filter(pk=employee.pk)).first()
+        fresh = EMPLOYEE_WITH_AUTHENTICATOR_FLAG.first(pk=employee.pk)
         if fresh is not None and _is_clean_success(fresh, checked_hash):
             return fresh, fresh.has_authenticator
     with transaction.atomic():
@@ -551,6 +551,19 @@ def _with_authenticator_flag(employees: QuerySet[Employee]) -> QuerySet[Employee
     return employees.annotate(
         has_authenticator=Exists(Authenticator.objects.filter(user_id=OuterRef("pk")))
     )
+
+
+# Every password login runs these two reads: compiled once per connection (core/prepared.py).
+EMPLOYEE_BY_EMPLOYEE_ID = PreparedQuery(
+    lambda: Employee.objects.filter(employee_id=Bound("employee_id", CharField())).order_by("pk")[
+        :1
+    ]
+)
+EMPLOYEE_WITH_AUTHENTICATOR_FLAG = PreparedQuery(
+    lambda: _with_authenticator_flag(
+        Employee.objects.filter(pk=Bound("pk", IntegerField())).order_by("pk")
+    )[:1]
+)
 
 
 def _has_failures_to_clear(employee: Employee) -> bool:

@@ -7,12 +7,13 @@ import re
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import DateTimeField, Exists, IntegerField, OuterRef, QuerySet
 
 from gonghao.access import services as access
 from gonghao.audit.models import AuditEvent
 from gonghao.audit.services import record
 from gonghao.core.errors import NotFound
+from gonghao.core.prepared import Bound, PreparedQuery
 
 from . import audit_actions
 from .models import Employee
@@ -83,27 +84,41 @@ def track_new_session(request: Any, employee: Employee) -> None:
     """
     from allauth.account.adapter import get_adapter
     from allauth.usersessions.models import UserSession
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
 
     session = request.session
     if not session.session_key:
         session.save()
-    # Each of the employee's rows looks up its own session by key: `session_key IN (every live
-    # session)` read every live session of every employee on each login.
-    live = Session.objects.filter(
-        session_key=OuterRef("session_key"), expire_date__gt=timezone.now()
-    )
     user_agent = request.META.get("HTTP_USER_AGENT", "")
     # Nested in the login's transaction, a failure here fails the whole login: no savepoint.
     with transaction.atomic(savepoint=False):
-        UserSession.objects.filter(user_id=employee.pk).exclude(Exists(live)).delete()
+        ENDED_SESSIONS.delete(user_id=employee.pk, now=timezone.now())
         UserSession.objects.create(
             session_key=session.session_key,
             user=employee,
             ip=get_adapter().get_client_ip(request),
             user_agent=user_agent[: UserSession._meta.get_field("user_agent").max_length],
         )
+
+
+def _build_ended_sessions() -> QuerySet:
+    """The employee's session rows whose stored session has ended or is gone. Each row looks up
+    its own session by key: `session_key IN (every live session)` read every live session of
+    every employee on each login."""
+    from allauth.usersessions.models import UserSession
+    from django.contrib.sessions.models import Session
+
+    live = Session.objects.filter(
+        session_key=OuterRef("session_key"), expire_date__gt=Bound("now", DateTimeField())
+    )
+    return UserSession.objects.filter(user_id=Bound("user_id", IntegerField())).exclude(
+        Exists(live)
+    )
+
+
+# Every web login purges them: compiled once per connection (core/prepared.py); building the
+# ORM's delete of this query cost more than running it.
+ENDED_SESSIONS = PreparedQuery(_build_ended_sessions)
 
 
 def sessions_for(actor: Any, employee: Employee) -> list[Any]:

@@ -55,9 +55,7 @@ def test_the_query_is_built_once_per_connection_and_shape(staff):
 
     def build(limit: int):
         builds.append((limit,))
-        return Employee.objects.filter(employee_id=Bound("id", CharField())).order_by("pk")[
-            :limit
-        ]
+        return Employee.objects.filter(employee_id=Bound("id", CharField())).order_by("pk")[:limit]
 
     prepared = PreparedQuery(build)
     for employee in staff:
@@ -107,3 +105,21 @@ def test_a_missing_value_fails_loudly(staff):
     prepared = PreparedQuery(lambda: Employee.objects.filter(pk=Bound("pk", IntegerField())))
     with pytest.raises(KeyError):
         prepared.all()
+
+
+def test_delete_removes_the_rows_the_queryset_names_and_no_other(staff, cast):
+    extra = [make_employee(f"待删{n}", department=cast.hq) for n in range(3)]
+    grants = PreparedQuery(
+        lambda: RoleGrant.objects.filter(employee_id=Bound("employee", IntegerField()))
+    )
+    kept = RoleGrant.objects.exclude(employee=cast.auditor).count()
+    assert RoleGrant.objects.filter(employee=cast.auditor).exists()
+    assert grants.delete(employee=cast.auditor.pk) == 1
+    assert not RoleGrant.objects.filter(employee=cast.auditor).exists()
+    assert RoleGrant.objects.count() == kept
+    assert grants.delete(employee=extra[0].pk) == 0
+    # Compiled once: the second delete runs the kept statement with the new value.
+    with CaptureQueriesContext(connection) as queries:
+        grants.delete(employee=cast.rep_a.pk)
+    assert len(queries) == 1 and queries[0]["sql"].lstrip().upper().startswith("DELETE")
+    assert not RoleGrant.objects.filter(employee=cast.rep_a).exists()
