@@ -237,7 +237,7 @@ def my_preferences(request: HttpRequest):
 @me_router.put(
     "/preferences",
     response={200: PreferencesOut, **WRITE_ERRORS},
-    summary='Set my preferred language ("" for the default)',
+    summary="Set my preferred language (\"\" for the default)",
 )
 def set_my_preferences(request: HttpRequest, payload: PreferencesIn):
     services.set_preferred_language(request.auth, payload.language)

@@ -67,7 +67,9 @@ def test_fifty_simultaneous_allocations_get_fifty_distinct_numbers():
 @pytest.mark.django_db(transaction=True)
 def test_twenty_threads_allocating_fifty_each_get_a_thousand_distinct_numbers():
     def allocate_many(_index: int) -> list[str]:
-        return [allocate_employee_id(actor=None, purpose="burst").employee_id for _n in range(50)]
+        return [
+            allocate_employee_id(actor=None, purpose="burst").employee_id for _n in range(50)
+        ]
 
     batches, errors = run_together(allocate_many, 20, timeout=240)
 

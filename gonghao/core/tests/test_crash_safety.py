@@ -126,9 +126,8 @@ def test_killed_writers_leave_no_half_writes(tmp_path):
 
     records = EmployeeIdRecord.objects.filter(purpose="crash test")
     allocated = list(
-        AuditEvent.objects.filter(
-            action="employee_id.allocate", params__purpose="crash test"
-        ).values_list("target_id", flat=True)
+        AuditEvent.objects.filter(action="employee_id.allocate", params__purpose="crash test")
+        .values_list("target_id", flat=True)
     )
     assert sorted(int(t) for t in allocated) == sorted(records.values_list("pk", flat=True))
     all_ids = list(EmployeeIdRecord.objects.values_list("employee_id", flat=True))

@@ -70,7 +70,9 @@ def test_a_failing_job_is_recorded_and_stops_no_other(counted_jobs, frozen_clock
 
 def test_registering_another_function_under_a_used_name_is_refused(counted_jobs):
     with pytest.raises(ValueError, match="registered twice"):
-        jobs.register_job("test.tick", every=timedelta(hours=1), description=_("x"))(lambda now: {})
+        jobs.register_job("test.tick", every=timedelta(hours=1), description=_("x"))(
+            lambda now: {}
+        )
 
 
 def test_the_command_reports_runs_and_fails_on_a_failed_job(counted_jobs, frozen_clock):
@@ -95,7 +97,9 @@ def test_the_outbox_is_a_registered_job():
 @pytest.mark.django_db(transaction=True)
 def test_two_schedulers_at_once_run_a_job_once(counted_jobs):
     JobRun.objects.create(name="test.tick")
-    results, errors = run_together(lambda i: jobs.run_due(only=["test.tick"])[0].status, threads=6)
+    results, errors = run_together(
+        lambda i: jobs.run_due(only=["test.tick"])[0].status, threads=6
+    )
     assert not errors
     assert sorted(results).count("done") == 1
     assert counted_jobs["tick"] == 1

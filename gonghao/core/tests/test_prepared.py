@@ -55,7 +55,9 @@ def test_the_query_is_built_once_per_connection_and_shape(staff):
 
     def build(limit: int):
         builds.append((limit,))
-        return Employee.objects.filter(employee_id=Bound("id", CharField())).order_by("pk")[:limit]
+        return Employee.objects.filter(employee_id=Bound("id", CharField())).order_by("pk")[
+            :limit
+        ]
 
     prepared = PreparedQuery(build)
     for employee in staff:
