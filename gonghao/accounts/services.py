@@ -553,17 +553,17 @@ def _with_authenticator_flag(employees: QuerySet[Employee]) -> QuerySet[Employee
     )
 
 
+def _by_employee_id() -> QuerySet[Employee]:
+    return Employee.objects.filter(employee_id=Bound("employee_id", CharField())).order_by("pk")
+
+
+def _with_flag_by_pk() -> QuerySet[Employee]:
+    return _with_authenticator_flag(Employee.objects.filter(pk=Bound("pk", IntegerField())))
+
+
 # Every password login runs these two reads: compiled once per connection (core/prepared.py).
-EMPLOYEE_BY_EMPLOYEE_ID = PreparedQuery(
-    lambda: Employee.objects.filter(employee_id=Bound("employee_id", CharField())).order_by("pk")[
-        :1
-    ]
-)
-EMPLOYEE_WITH_AUTHENTICATOR_FLAG = PreparedQuery(
-    lambda: _with_authenticator_flag(
-        Employee.objects.filter(pk=Bound("pk", IntegerField())).order_by("pk")
-    )[:1]
-)
+EMPLOYEE_BY_EMPLOYEE_ID = PreparedQuery(lambda: _by_employee_id()[:1])
+EMPLOYEE_WITH_AUTHENTICATOR_FLAG = PreparedQuery(lambda: _with_flag_by_pk().order_by("pk")[:1])
 
 
 def _has_failures_to_clear(employee: Employee) -> bool:

@@ -125,3 +125,27 @@ def test_delete_removes_the_rows_the_queryset_names_and_no_other(staff, cast):
         grants.delete(employee=cast.rep_a.pk)
     assert len(queries) == 1 and queries[0]["sql"].lstrip().upper().startswith("DELETE")
     assert not RoleGrant.objects.filter(employee=cast.rep_a).exists()
+
+
+def test_the_columns_converters_are_worked_out_once_and_still_applied(cast, monkeypatch):
+    from django.db.models.sql.compiler import SQLCompiler
+
+    worked_out: list[int] = []
+    original = SQLCompiler.get_converters
+
+    def counted(self, expressions):
+        worked_out.append(len(expressions))
+        return original(self, expressions)
+
+    monkeypatch.setattr(SQLCompiler, "get_converters", counted)
+    grants = PreparedQuery(
+        lambda: RoleGrant.objects.filter(employee_id=Bound("employee", IntegerField()))
+    )
+    expected = list(RoleGrant.objects.filter(employee=cast.auditor).values_list("granted_at"))
+    worked_out.clear()
+    for _run in range(3):
+        (grant,) = grants.all(employee=cast.auditor.pk)
+        # converted as the ORM converts it (SQLite hands back text), on every run
+        assert (grant.granted_at,) == expected[0]
+        assert grant.granted_at.tzinfo is not None
+    assert len(worked_out) == 1
