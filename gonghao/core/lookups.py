@@ -13,6 +13,10 @@ class InSubquery(Lookup):
     a sales rep's list reads the whole customer table. As an array the subquery runs once
     before the scan and the planner can combine index lookups (BitmapOr) for each side.
     SQLite already turns the plain form into index lookups ("MULTI-INDEX OR").
+
+    Alone, an array also keeps the table's order: PostgreSQL hashes `IN (a UNION ALL b)` into
+    a set and reads every row it names before sorting them, but walks the primary key over
+    `id = ANY(array)` in order and stops after a page (crm.search_index._union).
     """
 
     lookup_name = "in_subquery"
@@ -20,7 +24,8 @@ class InSubquery(Lookup):
 
     def get_prep_lookup(self):
         query = getattr(self.rhs, "query", self.rhs)
-        query.clear_ordering(clear_default=True)
+        if hasattr(query, "clear_ordering"):  # a QuerySet's; RawSQL is taken as written
+            query.clear_ordering(clear_default=True)
         return super().get_prep_lookup()
 
     def as_sql(self, compiler, connection):

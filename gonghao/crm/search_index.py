@@ -32,6 +32,8 @@ from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
+from gonghao.core.lookups import InSubquery
+
 NAME_GRAM = 2
 LATIN_GRAM = 3
 PHONE_GRAM = 4
@@ -294,7 +296,7 @@ def narrowing(name_query: str, phone_query: str, scope: list[QuerySet] | None = 
     if scope is not None and reached is not None and reached < _walked(parts, counts):
         return _within_scope(parts, scope)
     if len(parts) > 1:
-        return Q(pk__in=_union(parts))
+        return Q(InSubquery(F("pk"), _union(parts)))
     driver, *others = parts[0]
     condition = Q(pk__in=_postings(driver))
     if others:

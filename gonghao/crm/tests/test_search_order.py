@@ -111,3 +111,30 @@ def test_the_page_offers_the_default_order_and_says_which_order_applies(crm, tra
     assert chosen.index("Gamma Trading") < chosen.index("Beta Trading")
     fragment = client.get("/customers/", {"q": "trading"}, headers={"HX-Request": "true"})
     assert "Order: Recently added" in fragment.content.decode()
+
+
+def test_a_fragment_of_both_names_and_phones_is_listed_newest_first_from_an_ordered_array(crm):
+    """"1507" is a name fragment and a phone fragment: its candidates are the union of both
+    parts. PostgreSQL hashed `IN (a UNION ALL b)` into a set and read every candidate before
+    sorting (9,014 rows for a page of 50 at 1,000,000 customers); as an array it walks the
+    primary key newest first and stops after the page."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    by_name = make_customer(crm.rep_a, "第1507号仓库")
+    by_phone = make_customer(crm.rep_a, "海港贸易", phone="+86 139 1507 0000")
+    make_customer(crm.rep_a, "无关公司", phone="+86 139 0000 0000")
+    both = make_customer(crm.rep_a, "1507 Holdings", phone="+86 138 1507 1234")
+    with CaptureQueriesContext(connection) as captured:
+        # customer service reaches every customer: the index drives (a rep's own book would)
+        found = list(customers_for(crm.agent, CustomerFilter(q="1507"))[:50])
+    assert [c.pk for c in found] == [both.pk, by_phone.pk, by_name.pk]
+    union = [q["sql"] for q in captured.captured_queries if "d.customer_id" in q["sql"]]
+    assert union, "a name-or-phone fragment reads the union of both parts"
+    if connection.vendor == "postgresql":
+        assert all("= ANY(ARRAY(SELECT d.customer_id" in sql for sql in union)
+    else:
+        assert all("IN (SELECT d.customer_id" in sql for sql in union)
+    page = api_for(crm.agent).get(BASE, {"q": "1507"}).json()
+    assert names(page) == ["1507 Holdings", "海港贸易", "第1507号仓库"]
+    assert page["count"] == 3
