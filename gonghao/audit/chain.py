@@ -56,13 +56,13 @@ def canonical_ip(value: str | None) -> str:
 # (json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False)). It is assembled
 # here field by field in that sorted order, which gives the same bytes several times faster:
 # verifying a long log is mostly this function.
-_quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for str
+quote = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for str
 _nested = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def _json(value: Any) -> str:
     if type(value) is str:
-        return _quote(value)
+        return quote(value)
     if value == {}:
         return "{}"
     return _nested(value)
@@ -86,16 +86,61 @@ def canonical_text(
     prev_hash: str,
 ) -> str:
     """The hashed fields in HASHED_FIELDS order, then the previous hash."""
+    return assemble(
+        _json(action),
+        _json(actor_employee_id),
+        _json(actor_kind),
+        _json(changes),
+        _json(channel),
+        quote(canonical_ip(client_ip)),
+        format_time(occurred_at),
+        _json(params),
+        _json(prev_hash),
+        _json(request_id),
+        _json(seq),
+        _json(target_id),
+        _json(target_label),
+        _json(target_type),
+        _json(user_agent),
+    )
+
+
+def assemble(
+    action: str,
+    actor_employee_id: str,
+    actor_kind: str,
+    changes: str,
+    channel: str,
+    client_ip: str,
+    occurred_at: str,
+    params: str,
+    prev_hash: str,
+    request_id: str,
+    seq: str,
+    target_id: str,
+    target_label: str,
+    target_type: str,
+    user_agent: str,
+) -> str:
+    """The canonical form from its values already spelt as JSON, in the keys' sorted order;
+    `occurred_at` is the time's text (format_time), which goes in quoted."""
     return (
-        f'{{"action":{_json(action)},"actor_employee_id":{_json(actor_employee_id)},'
-        f'"actor_kind":{_json(actor_kind)},"changes":{_json(changes)},'
-        f'"channel":{_json(channel)},"client_ip":{_quote(canonical_ip(client_ip))},'
-        f'"occurred_at":"{format_time(occurred_at)}","params":{_json(params)},'
-        f'"prev_hash":{_json(prev_hash)},"request_id":{_json(request_id)},"seq":{_json(seq)},'
-        f'"target_id":{_json(target_id)},"target_label":{_json(target_label)},'
-        f'"target_type":{_json(target_type)},"user_agent":{_json(user_agent)},'
+        f'{{"action":{action},"actor_employee_id":{actor_employee_id},'
+        f'"actor_kind":{actor_kind},"changes":{changes},'
+        f'"channel":{channel},"client_ip":{client_ip},'
+        f'"occurred_at":"{occurred_at}","params":{params},'
+        f'"prev_hash":{prev_hash},"request_id":{request_id},"seq":{seq},'
+        f'"target_id":{target_id},"target_label":{target_label},'
+        f'"target_type":{target_type},"user_agent":{user_agent},'
         f'"v":{CHAIN_VERSION}}}'
     )
+
+
+def stored_json(text: str) -> str:
+    """The canonical spelling of a JSON value as the database stored it (text)."""
+    if text == "{}":
+        return text
+    return _json(json.loads(text))
 
 
 def canonical_bytes(fields: dict[str, Any], prev_hash: str) -> bytes:

@@ -17,7 +17,16 @@ from django.utils import timezone
 from gonghao.core import clock, context
 
 from . import guards, registry
-from .chain import GENESIS_HASH, HASHED_FIELDS, canonical_text, compute_hash
+from .chain import (
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    assemble,
+    canonical_ip,
+    canonical_text,
+    compute_hash,
+    quote,
+    stored_json,
+)
 from .models import ActorKind, AuditChainHead, AuditEvent
 
 MAX_LABEL = 255
@@ -39,8 +48,11 @@ def _json_clean(value: Any) -> Any:
         return {_text(k): _json_clean(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_json_clean(v) for v in value]
-    if isinstance(value, float) and value.is_integer() and abs(value) >= _EXPONENT_FLOAT:
-        return int(value)
+    if isinstance(value, float):
+        if value == 0:  # jsonb has no negative zero: -0.0 comes back as 0.0
+            return 0.0
+        if value.is_integer() and abs(value) >= _EXPONENT_FLOAT:
+            return int(value)
     return value
 
 
@@ -480,7 +492,8 @@ _VERIFY_COLUMNS = ("chain", *HASHED_FIELDS, "prev_hash", "hash")
 
 
 def _rows_in_seq_order() -> Iterable[tuple[Any, ...]]:
-    """(chain, *HASHED_FIELDS, prev_hash, hash) of every event, in seq order, in batches."""
+    """(chain, *HASHED_FIELDS, prev_hash, hash) of every event, in seq order, in batches, as the
+    ORM reads them (the bench hashes their canonical bytes as its baseline)."""
     last_seq = None
     while True:
         events = AuditEvent.objects.order_by("seq")
@@ -491,6 +504,110 @@ def _rows_in_seq_order() -> Iterable[tuple[Any, ...]]:
             return
         yield from batch
         last_seq = batch[-1][1]
+
+
+# The hashed fields other than seq, in the order `chain.assemble` takes them.
+_SPELT_FIELDS = (
+    "action",
+    "actor_employee_id",
+    "actor_kind",
+    "changes",
+    "channel",
+    "client_ip",
+    "occurred_at",
+    "params",
+    "request_id",
+    "target_id",
+    "target_label",
+    "target_type",
+    "user_agent",
+)
+
+
+def _time_spelt(column: str) -> str:
+    """SQL giving the column's time as `chain.format_time` spells it, for the years events have
+    (a time it spells otherwise only sends that event to the ORM's reading)."""
+    if connection.vendor == "postgresql":
+        return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    # SQLite holds Django's text of the UTC time, without the fraction when it is zero.
+    return f"replace({column}, ' ', 'T') || CASE WHEN length({column}) = 19 THEN '.000000Z' ELSE 'Z' END"  # noqa: E501
+
+
+def _spelt_rows_in_seq_order() -> Iterable[tuple[Any, ...]]:
+    """(chain, seq, prev_hash, hash, *_SPELT_FIELDS) of every event, in seq order, in batches,
+    read by a plain cursor: each value as the database holds it (JSON and addresses as text),
+    the time spelt by the database. Converting every value through the ORM (datetimes, JSON
+    decoding) took longer than working out and hashing the canonical form."""
+    quote_name = connection.ops.quote_name
+    columns = []
+    for name in ("chain", "seq", "prev_hash", "hash", *_SPELT_FIELDS):
+        column = quote_name(AuditEvent._meta.get_field(name).column)
+        columns.append(_time_spelt(column) if name == "occurred_at" else column)
+    seq_column = quote_name(AuditEvent._meta.get_field("seq").column)
+    # Only the model's quoted names are formatted in; the bounds are parameters.
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote_name(AuditEvent._meta.db_table)}"  # noqa: S608
+        f" WHERE {seq_column} > %s ORDER BY {seq_column} LIMIT %s"
+    )
+    last_seq = -(2**63)
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(sql, [last_seq, VERIFY_BATCH])
+            batch = cursor.fetchall()
+            if not batch:
+                return
+            yield from batch
+            last_seq = batch[-1][1]
+
+
+def _spelt_text(
+    seq: int,
+    prev_hash: str,
+    action: str,
+    actor_employee_id: str,
+    actor_kind: str,
+    changes: str,
+    channel: str,
+    client_ip: str | None,
+    occurred_at: str,
+    params: str,
+    request_id: str,
+    target_id: str,
+    target_label: str,
+    target_type: str,
+    user_agent: str,
+) -> str:
+    """The canonical form of an event read by `_spelt_rows_in_seq_order`."""
+    return assemble(
+        quote(action),
+        quote(actor_employee_id),
+        quote(actor_kind),
+        stored_json(changes),
+        quote(channel),
+        quote(canonical_ip(client_ip)),
+        occurred_at,
+        stored_json(params),
+        quote(prev_hash),
+        quote(request_id),
+        str(seq),
+        quote(target_id),
+        quote(target_label),
+        quote(target_type),
+        quote(user_agent),
+    )
+
+
+def _recomputed_hash(seq: int) -> str | None:
+    """The event's hash worked out from its fields as the ORM reads them, the way `record`
+    hashed them: the judge whenever the quick reading disagrees. None when its values cannot
+    be read as their fields' types (a change made behind the database's back)."""
+    try:
+        row = AuditEvent.objects.filter(seq=seq).values_list(*HASHED_FIELDS, "prev_hash").first()
+        if row is None:
+            return None
+        return hashlib.sha256(canonical_text(*row).encode()).hexdigest()
+    except (AttributeError, TypeError, ValueError):  # e.g. a time that is no time (None)
+        return None
 
 
 def seq_is_gapless() -> bool:
@@ -507,19 +624,26 @@ def verify_chain() -> VerifyResult:
     where numbering has no gaps), "link" (an event does not link to its chain's previous event:
     one before it was removed or re-hashed), "content" (an event was changed), "truncated" (a
     chain's last events are gone: its head says so).
+
+    Each event's canonical form is built from its values as stored (`_spelt_text`); an event
+    whose hash that does not give is read again through the ORM and hashed exactly as `record`
+    did (`_recomputed_hash`), so the quick path can cost time but never change a verdict.
     """
     chain_tips: dict[int, tuple[int, str]] = {}  # chain -> (seq, hash) of its last event
     gapless = seq_is_gapless()
     previous_seq = 0
     checked = 0
     sha256 = hashlib.sha256
-    for chain, *hashed, prev_hash, stored_hash in _rows_in_seq_order():
-        seq = hashed[0]
+    for chain, seq, prev_hash, stored_hash, *spelt in _spelt_rows_in_seq_order():
         if gapless and seq != previous_seq + 1:
             return VerifyResult(False, checked, previous_seq + 1, "missing")
         if prev_hash != chain_tips.get(chain, (0, GENESIS_HASH))[1]:
             return VerifyResult(False, checked, seq, "link")
-        if sha256(canonical_text(*hashed, prev_hash).encode()).hexdigest() != stored_hash:
+        try:
+            quick = sha256(_spelt_text(seq, prev_hash, *spelt).encode()).hexdigest()
+        except (TypeError, ValueError):  # a value of a type no event is written with
+            quick = None
+        if quick != stored_hash and _recomputed_hash(seq) != stored_hash:
             return VerifyResult(False, checked, seq, "content")
         chain_tips[chain] = (seq, stored_hash)
         previous_seq = seq

@@ -223,6 +223,7 @@ def test_ipv6_forms_still_verify(client_ip):
         ({"text": "a literal \\u0000 in text"}, {"text": "a literal \\u0000 in text"}),
         ({"text": "nul\x00byte", "k\x00ey": ["x\x00"]}, {"text": "nulbyte", "key": ["x"]}),
         ({"big": 1e20, "small": 0.1, "one": 1.0}, {"big": 10**20, "small": 0.1, "one": 1.0}),
+        ({"zero": -0.0, "tiny": -1e-7}, {"zero": 0.0, "tiny": -1e-7}),
         ({"huge": 2**70, "zh": "客户名称", "nested": {"a": [1, {"b": None}]}}, None),
     ],
 )
