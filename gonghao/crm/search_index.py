@@ -128,7 +128,10 @@ def index_rows(rows: Iterable[tuple[int, str, str]]) -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Identifiers from the model's metadata; the postings go as COPY data.
-            with cursor.cursor.copy(f"COPY {columns} FROM STDIN") as copy:
+            with (
+                connection.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {columns} FROM STDIN") as copy,
+            ):
                 for pk, name_folded, phone_digits in rows:
                     for gram in grams_of(name_folded, phone_digits):
                         copy.write_row((gram, pk))

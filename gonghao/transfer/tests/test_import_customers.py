@@ -399,3 +399,45 @@ def test_imported_customers_are_found_by_search_at_once(crm):
     assert "深圳丁公司" in found("圳丁")
     assert "深圳丁公司" in found("38001")
     assert "Acme Trading" in found("me tra")
+
+
+def test_each_imported_customer_gets_its_own_postings_and_record(crm, monkeypatch):
+    """The rows' ids come back in the rows' order, batch after batch (SQLite's multi-row
+    INSERTs, forced to two rows each here; PostgreSQL's pipelined single-row INSERTs): every
+    customer is indexed under its own name and phone and linked to the batch once."""
+    from gonghao.crm.search_index import CustomerGram, grams_of
+    from gonghao.transfer import importers
+
+    monkeypatch.setattr(importers, "_max_parameters", lambda: 2 * 20)
+    rows = [
+        [f"第{n}号公司 Nova {n}", "B", "", "", f"138 00{n:02d} 90{n:02d}", "", ""]
+        for n in range(1, 8)
+    ]
+    batch = imports(crm.head, csv_bytes(CUSTOMER_HEADER_ZH, rows))
+    services.commit_import(batch.pk, actor=crm.head)
+
+    imported = list(Customer.objects.filter(name__contains="号公司").order_by("pk"))
+    assert [c.name for c in imported] == [row[0] for row in rows]
+    for customer in imported:
+        postings = CustomerGram.objects.filter(customer=customer).values_list("gram", flat=True)
+        assert set(postings) == grams_of(customer.name_folded, customer.phone_digits), customer.name
+    linked = ImportedRecord.objects.filter(batch=batch).values_list("object_id", flat=True)
+    assert sorted(linked) == [c.pk for c in imported]
+
+
+def test_a_database_error_in_the_bulk_insert_is_djangos_and_leaves_nothing(crm):
+    """PostgreSQL's rows go through psycopg's own cursor: its errors still arrive as Django's,
+    which the import's callers handle, and the transaction leaves nothing."""
+    from django.db import IntegrityError, transaction
+
+    from gonghao.transfer import importers
+
+    batch = imports(crm.head, csv_bytes(CUSTOMER_HEADER_ZH, good_rows(crm)))
+    table = ImportedRecord._meta.db_table
+    columns = ["batch_id", "kind", "object_id"]
+    rows = [(batch.pk, "customers", 1), (batch.pk, None, 2), (batch.pk, "customers", 3)]
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        importers._insert_many(table, columns, rows)
+
+    assert not ImportedRecord.objects.filter(batch=batch).exists()
