@@ -13,8 +13,7 @@ def main() -> None:
     setup()
     from django.core.management import call_command
 
-    from gonghao.audit.chain import canonical_text
-    from gonghao.audit.services import _rows_in_seq_order
+    from gonghao.audit.services import _spelt_rows_in_seq_order, _spelt_text
 
     out = io.StringIO()
     start = time.perf_counter()
@@ -32,8 +31,10 @@ def main() -> None:
             hashlib.sha256(payload).hexdigest()
         return time.perf_counter() - began
 
-    for _chain, *hashed, prev_hash, _hash in _rows_in_seq_order():
-        payload = canonical_text(*hashed, prev_hash).encode()
+    # The canonical bytes verify hashes, read as it reads them (the same bytes `record` hashed
+    # for every event of a chain that verifies).
+    for _chain, seq, prev_hash, _hash, *spelt in _spelt_rows_in_seq_order():
+        payload = _spelt_text(seq, prev_hash, *spelt).encode()
         total_bytes += len(payload)
         batch.append(payload)
         if len(batch) == 10000:

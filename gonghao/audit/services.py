@@ -488,23 +488,6 @@ class VerifyResult:
 
 
 VERIFY_BATCH = 10000
-_VERIFY_COLUMNS = ("chain", *HASHED_FIELDS, "prev_hash", "hash")
-
-
-def _rows_in_seq_order() -> Iterable[tuple[Any, ...]]:
-    """(chain, *HASHED_FIELDS, prev_hash, hash) of every event, in seq order, in batches, as the
-    ORM reads them (the bench hashes their canonical bytes as its baseline)."""
-    last_seq = None
-    while True:
-        events = AuditEvent.objects.order_by("seq")
-        if last_seq is not None:
-            events = events.filter(seq__gt=last_seq)
-        batch = list(events.values_list(*_VERIFY_COLUMNS)[:VERIFY_BATCH])
-        if not batch:
-            return
-        yield from batch
-        last_seq = batch[-1][1]
-
 
 # The hashed fields other than seq, in the order `chain.assemble` takes them.
 _SPELT_FIELDS = (
